@@ -1,0 +1,94 @@
+//! JSON Web Tokens wire-compatible with djangorestframework-simplejwt:
+//! settings, keys, claims, minting and verification, with no web framework.
+//!
+//! Tokens minted here verify with PyJWT/simplejwt and the other way round,
+//! with the same key: a Django service and a Rust one can stand behind one
+//! load balancer while an API moves over.
+//!
+//! # Getting started
+//!
+//! ```
+//! use jwt_core::{SettingsLoader, TokenService, TokenSettings};
+//!
+//! // `[tokens]` from jwt.toml and JWT__TOKENS__* variables (here: given inline).
+//! let config = SettingsLoader::new()
+//!     .list_keys(TokenSettings::LIST_KEYS)
+//!     .env_vars([("JWT__TOKENS__SIGNING_KEY", "change-me-to-32-or-more-random-bytes")])
+//!     .load()?;
+//! let tokens = TokenService::new(&TokenSettings::from_config(&config)?)?;
+//!
+//! // Log in: a refresh token for user 7, with a claim of the app's own,
+//! // and the access token derived from it.
+//! let refresh = tokens.refresh_for_user_with(7, |claims| {
+//!     claims.insert("role", "editor");
+//! })?;
+//! let access = tokens.access_from(&refresh)?;
+//! let wire = tokens.encode(&access)?;
+//!
+//! // A request comes back with the access token.
+//! let token = tokens.verify_auth(&wire)?;
+//! assert_eq!(token.user_id(), Some(&7.into()));
+//! assert_eq!(token.claims().get_str("role"), Some("editor"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # What is checked
+//!
+//! Verification follows PyJWT, then simplejwt (CONTRACT §2): the key chosen
+//! by `kid` and pinned to one algorithm (`none` and algorithm confusion are
+//! refused), the signature, `iat`/`nbf`/`exp` with the configured leeway
+//! (expired when `exp <= now - leeway`), `iss` and `aud`, then `exp`, `jti`
+//! and the type claim present. Failures carry simplejwt's code and message
+//! ([`ErrorKind`]).
+//!
+//! # Crypto
+//!
+//! One backend, aws-lc-rs — jsonwebtoken's `aws_lc_rs` backend, chosen by
+//! measurement (`docs/performance.md`) — with no feature to switch it. Keys
+//! are parsed once, when the service is built.
+//!
+//! # Features
+//!
+//! | feature | default | what |
+//! | --- | --- | --- |
+//! | *(none)* | | jwt-core has no optional features |
+
+#![cfg_attr(
+    not(test),
+    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+mod algorithm;
+mod claims;
+mod clock;
+mod codec;
+mod duration;
+mod error;
+mod keys;
+mod rejection;
+mod secret;
+mod service;
+mod settings;
+mod settings_error;
+mod settings_source;
+mod token;
+mod token_type;
+mod validation;
+
+pub use algorithm::{Algorithm, AlgorithmFamily, UnknownAlgorithm};
+pub use claims::{Claims, UserId};
+pub use clock::{Clock, ManualClock, SystemClock, unix_seconds};
+pub use duration::parse_duration;
+pub use error::{Error, ErrorKind};
+pub use keys::{KeyError, KeySet, SigningKey, VerifyingKey};
+pub use rejection::{Rejection, TypeFailure};
+pub use secret::Secret;
+pub use service::{TokenService, TokenServiceBuilder};
+pub use settings::{TokenSettings, VerifyingKeySettings};
+pub use settings_error::SettingsError;
+pub use settings_source::{SettingsLoader, load_section};
+pub use token::Token;
+pub use token_type::TokenType;
+
+/// `serde_json`'s value type, for claims.
+pub use serde_json::Value;

@@ -1,0 +1,443 @@
+//! Minting and verifying tokens with checked settings and parsed keys.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::claims::{Claims, UserId};
+use crate::clock::{Clock, SystemClock};
+use crate::codec;
+use crate::error::{Error, ErrorKind};
+use crate::keys::KeySet;
+use crate::rejection::{Rejection, TypeFailure};
+use crate::settings::TokenSettings;
+use crate::settings_error::SettingsError;
+use crate::token::Token;
+use crate::token_type::TokenType;
+use crate::validation::{self, ClaimNames, Rules};
+
+/// Mints and verifies tokens. Built once from [`TokenSettings`] (keys parsed,
+/// settings checked), then cheap to clone and share between threads.
+///
+/// ```
+/// use jwt_core::{TokenService, TokenSettings};
+///
+/// let settings = TokenSettings {
+///     signing_key: "a-secret-of-at-least-32-bytes-for-HS256".into(),
+///     ..TokenSettings::default()
+/// };
+/// let tokens = TokenService::new(&settings)?;
+///
+/// // obtain/: a refresh token for the user, and an access token derived from it.
+/// let refresh = tokens.refresh_for_user(42)?;
+/// let access = tokens.access_from(&refresh)?;
+/// let (refresh, access) = (tokens.encode(&refresh)?, tokens.encode(&access)?);
+///
+/// // A protected route: the access token is accepted, the refresh token is not.
+/// let checked = tokens.verify(&access, tokens.access_type())?;
+/// assert_eq!(checked.user_id(), Some(&42.into()));
+/// let refused = tokens.verify(&refresh, tokens.access_type()).unwrap_err();
+/// assert_eq!(refused.message(), "Token has wrong type");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct TokenService {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    keys: KeySet,
+    clock: Arc<dyn Clock>,
+    leeway: i64,
+    audience: Option<String>,
+    issuer: Option<String>,
+    names: ClaimNames,
+    access: TokenType,
+    refresh: TokenType,
+    untyped: TokenType,
+    known: Vec<TokenType>,
+    auth_types: Vec<TokenType>,
+    token_types: Vec<TokenType>,
+}
+
+/// Builds a [`TokenService`] with a clock, app-defined token types or keys
+/// of its own.
+#[must_use]
+pub struct TokenServiceBuilder<'a> {
+    settings: &'a TokenSettings,
+    clock: Arc<dyn Clock>,
+    custom_types: Vec<TokenType>,
+    keys: Option<KeySet>,
+}
+
+impl<'a> TokenServiceBuilder<'a> {
+    /// The clock for `exp`/`iat` checks and new tokens. Defaults to the system clock.
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// The clock, shared.
+    pub fn shared_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Registers an app-defined token type, which settings may then name in
+    /// `auth_token_types` and `token_types`. Defaults to none.
+    pub fn token_type(mut self, token_type: TokenType) -> Self {
+        self.custom_types.push(token_type);
+        self
+    }
+
+    /// Uses these keys instead of the ones the settings describe. Defaults
+    /// to [`TokenSettings::key_set`].
+    pub fn keys(mut self, keys: KeySet) -> Self {
+        self.keys = Some(keys);
+        self
+    }
+
+    /// Checks the settings and parses the keys.
+    pub fn build(self) -> Result<TokenService, SettingsError> {
+        let settings = self.settings;
+        settings.check()?;
+        let keys = match self.keys {
+            Some(keys) => keys,
+            None => settings.key_set()?,
+        };
+        let access = TokenType::access(settings.access_token_lifetime);
+        let refresh = TokenType::refresh(settings.refresh_token_lifetime);
+        let mut known = vec![access.clone(), refresh.clone()];
+        for custom in self.custom_types {
+            if known.iter().any(|other| other.name() == custom.name()) {
+                return Err(SettingsError::new(
+                    "tokens",
+                    format!("token type {:?} is registered twice", custom.name()),
+                ));
+            }
+            known.push(custom);
+        }
+        let lookup = |setting: &str, names: &[String]| -> Result<Vec<TokenType>, SettingsError> {
+            if names.is_empty() {
+                return Err(SettingsError::new(
+                    setting,
+                    "must name at least one token type",
+                ));
+            }
+            names
+                .iter()
+                .map(|name| {
+                    known
+                        .iter()
+                        .find(|known| known.name() == name)
+                        .cloned()
+                        .ok_or_else(|| {
+                            SettingsError::new(setting, format!("unknown token type {name:?}"))
+                        })
+                })
+                .collect()
+        };
+        let auth_types = lookup("tokens.auth_token_types", &settings.auth_token_types)?;
+        let token_types = lookup("tokens.token_types", &settings.token_types)?;
+        let non_empty = |text: &str| (!text.is_empty()).then(|| text.to_owned());
+        Ok(TokenService {
+            inner: Arc::new(Inner {
+                keys,
+                clock: self.clock,
+                // `check` made sure it fits.
+                leeway: i64::try_from(settings.leeway.as_secs()).unwrap_or(i64::MAX),
+                audience: non_empty(&settings.audience),
+                issuer: non_empty(&settings.issuer),
+                names: ClaimNames {
+                    user_id: settings.user_id_claim.clone(),
+                    token_type: settings.token_type_claim.clone(),
+                    jti: settings.jti_claim.clone(),
+                },
+                access,
+                refresh,
+                untyped: TokenType::untyped(),
+                known,
+                auth_types,
+                token_types,
+            }),
+        })
+    }
+}
+
+impl TokenService {
+    /// A service for these settings, with the system clock.
+    pub fn new(settings: &TokenSettings) -> Result<Self, SettingsError> {
+        TokenService::builder(settings).build()
+    }
+
+    /// A builder, to set a clock, token types of the app's own or keys.
+    pub fn builder(settings: &TokenSettings) -> TokenServiceBuilder<'_> {
+        TokenServiceBuilder {
+            settings,
+            clock: Arc::new(SystemClock),
+            custom_types: Vec::new(),
+            keys: None,
+        }
+    }
+
+    /// The `access` type, with its configured lifetime.
+    pub fn access_type(&self) -> &TokenType {
+        &self.inner.access
+    }
+
+    /// The `refresh` type, with its configured lifetime.
+    pub fn refresh_type(&self) -> &TokenType {
+        &self.inner.refresh
+    }
+
+    /// A known type (built-in or registered) by its claim value.
+    pub fn token_type(&self, name: &str) -> Option<&TokenType> {
+        self.inner.known.iter().find(|known| known.name() == name)
+    }
+
+    /// The types protected routes accept, in order (`auth_token_types`).
+    pub fn auth_token_types(&self) -> &[TokenType] {
+        &self.inner.auth_types
+    }
+
+    /// The types the `expire/` view resolves, in order (`token_types`).
+    pub fn token_types(&self) -> &[TokenType] {
+        &self.inner.token_types
+    }
+
+    /// The keys.
+    pub fn keys(&self) -> &KeySet {
+        &self.inner.keys
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.inner.clock
+    }
+
+    /// A refresh token for a user (simplejwt's `RefreshToken.for_user`).
+    pub fn refresh_for_user(&self, user_id: impl Into<UserId>) -> Result<Token, Error> {
+        self.for_user(&self.inner.refresh, user_id, |_| {})
+    }
+
+    /// A refresh token for a user with the app's own claims, added by
+    /// `add_claims` after the standard ones: the Rust form of overriding
+    /// simplejwt's `get_token`. Access tokens derived from it copy them.
+    pub fn refresh_for_user_with(
+        &self,
+        user_id: impl Into<UserId>,
+        add_claims: impl FnOnce(&mut Claims),
+    ) -> Result<Token, Error> {
+        self.for_user(&self.inner.refresh, user_id, add_claims)
+    }
+
+    /// A token of any type for a user: `token_type`, `exp`, `iat`, `jti`,
+    /// the user id, then whatever `add_claims` adds.
+    ///
+    /// `add_claims` may change any claim; `exp` must stay a number and the
+    /// id claim a string, or minting fails.
+    pub fn for_user(
+        &self,
+        token_type: &TokenType,
+        user_id: impl Into<UserId>,
+        add_claims: impl FnOnce(&mut Claims),
+    ) -> Result<Token, Error> {
+        let now = self.inner.clock.unix_seconds();
+        let mut claims = self.new_claims(token_type, now);
+        claims.insert(self.inner.names.user_id.as_str(), user_id.into().to_claim());
+        add_claims(&mut claims);
+        Token::seal(token_type.clone(), claims, &self.inner.names, now).map_err(|_| {
+            Error::new(
+                ErrorKind::Signing,
+                "the claims hook broke exp or the id claim",
+            )
+        })
+    }
+
+    /// The access token simplejwt's `refresh.access_token` gives: a new
+    /// type, `exp` and `jti`, every other claim of the refresh token copied
+    /// in its order (so `iat` stays the refresh token's). Its `exp` counts
+    /// from when the refresh token was minted or verified.
+    pub fn access_from(&self, refresh: &Token) -> Result<Token, Error> {
+        let names = &self.inner.names;
+        let now = refresh.current_time;
+        let mut claims = self.new_claims(&self.inner.access, now);
+        let skip = [names.token_type.as_str(), "exp", names.jti.as_str(), "jti"];
+        for (name, value) in refresh.claims().iter() {
+            if !skip.contains(&name) {
+                claims.insert(name, value.clone());
+            }
+        }
+        Token::seal(self.inner.access.clone(), claims, names, now)
+    }
+
+    /// The refresh token that replaces `refresh` under rotation (simplejwt
+    /// 5.1): the same claims with a new `jti`, `exp` and `iat`.
+    pub fn rotate(&self, refresh: &Token) -> Result<Token, Error> {
+        let now = refresh.current_time;
+        let mut claims = refresh.claims().clone();
+        claims.insert(self.inner.names.jti.as_str(), new_jti());
+        claims.insert("exp", expiry(now, refresh.token_type()));
+        claims.insert("iat", now);
+        Token::seal(refresh.token_type().clone(), claims, &self.inner.names, now)
+    }
+
+    /// Signs a token with the current key: the string handed to clients.
+    pub fn encode(&self, token: &Token) -> Result<String, Error> {
+        let key = self
+            .inner
+            .keys
+            .signing_key()
+            .ok_or(Error::new(ErrorKind::NoSigningKey, "verify-only key set"))?;
+        codec::encode(
+            key,
+            token.claims(),
+            self.inner.audience.as_deref(),
+            self.inner.issuer.as_deref(),
+        )
+    }
+
+    /// Verifies a token as `expected`: signature (with the key its `kid`
+    /// and `alg` select), registered claims with PyJWT's boundaries, `exp`
+    /// and id present, then the type.
+    pub fn verify(&self, token: &str, expected: &TokenType) -> Result<Token, Error> {
+        let (claims, registered, now) = self.decode(token)?;
+        validation::check_type(&claims, &self.inner.names.token_type, expected)?;
+        Ok(Token::assemble(
+            expected.clone(),
+            claims,
+            registered,
+            &self.inner.names,
+            now,
+        ))
+    }
+
+    /// Verifies a token as each of `types` in turn and returns it as the
+    /// first that fits; when none does, every type's reason (simplejwt's
+    /// `messages` list).
+    pub fn verify_any(&self, token: &str, types: &[TokenType]) -> Result<Token, Rejection> {
+        let every_type = |error: &Error| {
+            Rejection::new(
+                types
+                    .iter()
+                    .map(|token_type| TypeFailure::new(token_type.clone(), error.clone()))
+                    .collect(),
+            )
+        };
+        // Everything but the type is the same for every type: check it once.
+        let (claims, registered, now) = self.decode(token).map_err(|error| every_type(&error))?;
+        let mut failures = Vec::new();
+        for token_type in types {
+            match validation::check_type(&claims, &self.inner.names.token_type, token_type) {
+                Ok(()) => {
+                    return Ok(Token::assemble(
+                        token_type.clone(),
+                        claims,
+                        registered,
+                        &self.inner.names,
+                        now,
+                    ));
+                }
+                Err(error) => failures.push(TypeFailure::new(token_type.clone(), error)),
+            }
+        }
+        Err(Rejection::new(failures))
+    }
+
+    /// Verifies a token as protected routes do: as each of `auth_token_types`.
+    pub fn verify_auth(&self, token: &str) -> Result<Token, Rejection> {
+        self.verify_any(token, &self.inner.auth_types)
+    }
+
+    /// Verifies a token of any type, as `verify/` does (simplejwt's
+    /// `UntypedToken`): everything but the type claim. The token is returned
+    /// as its known type when its type claim names one, else as untyped.
+    pub fn verify_untyped(&self, token: &str) -> Result<Token, Error> {
+        let (claims, registered, now) = self.decode(token)?;
+        let token_type = claims
+            .get_str(&self.inner.names.token_type)
+            .and_then(|name| self.token_type(name))
+            .unwrap_or(&self.inner.untyped)
+            .clone();
+        Ok(Token::assemble(
+            token_type,
+            claims,
+            registered,
+            &self.inner.names,
+            now,
+        ))
+    }
+
+    /// Signature and every check but the type; `exp` and the id read once.
+    fn decode(&self, token: &str) -> Result<(Claims, (i64, String), i64), Error> {
+        let inner = &*self.inner;
+        let parts = codec::split(token)?;
+        let header = codec::decode_header(parts.header)?;
+        let signature = codec::decode_signature(parts.signature)?;
+        let mut tried = false;
+        let mut verified = false;
+        for key in inner.keys.candidates(header.kid.as_deref()) {
+            if key.algorithm() == header.alg {
+                tried = true;
+                if key.verify(parts.signing_input.as_bytes(), &signature) {
+                    verified = true;
+                    break;
+                }
+            }
+        }
+        if !tried {
+            return Err(Error::invalid(if header.kid.is_some() {
+                "no key with this kid and alg"
+            } else {
+                "no key for this alg"
+            }));
+        }
+        if !verified {
+            return Err(Error::invalid("signature does not match"));
+        }
+        let claims = codec::decode_payload(parts.payload)?;
+        let now = inner.clock.unix_seconds();
+        let rules = Rules {
+            now,
+            leeway: inner.leeway,
+            audience: inner.audience.as_deref(),
+            issuer: inner.issuer.as_deref(),
+        };
+        validation::check_registered(&claims, rules)?;
+        let claims = Claims::from(claims);
+        let registered = validation::expiry_and_id(&claims, &inner.names)?;
+        Ok((claims, registered, now))
+    }
+
+    fn new_claims(&self, token_type: &TokenType, now: i64) -> Claims {
+        let names = &self.inner.names;
+        let mut claims = Claims::new();
+        claims.insert(names.token_type.as_str(), token_type.name());
+        claims.insert("exp", expiry(now, token_type));
+        claims.insert("iat", now);
+        claims.insert(names.jti.as_str(), new_jti());
+        claims
+    }
+}
+
+impl fmt::Debug for TokenService {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenService")
+            .field("keys", &self.inner.keys)
+            .field("leeway", &self.inner.leeway)
+            .field("audience", &self.inner.audience)
+            .field("issuer", &self.inner.issuer)
+            .field("types", &self.inner.known)
+            .finish_non_exhaustive()
+    }
+}
+
+fn expiry(now: i64, token_type: &TokenType) -> i64 {
+    let lifetime = i64::try_from(token_type.lifetime().as_secs()).unwrap_or(i64::MAX);
+    now.saturating_add(lifetime)
+}
+
+/// 32 lowercase hex characters: a version-4 UUID without dashes, as
+/// simplejwt's `uuid4().hex`.
+fn new_jti() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
