@@ -57,6 +57,10 @@ pub(crate) fn decode_header(encoded: &str) -> Result<Header, Error> {
     let bytes = URL_SAFE_NO_PAD
         .decode(encoded)
         .map_err(|_| Error::invalid("header is not base64url"))?;
+    // A derived struct would also take a JSON array; PyJWT wants an object.
+    if bytes.trim_ascii_start().first() != Some(&b'{') {
+        return Err(Error::invalid("header is not a JSON object"));
+    }
     let raw: RawHeader<'_> = serde_json::from_slice(&bytes)
         .map_err(|_| Error::invalid("header is not a JSON object"))?;
     if raw.crit.is_some() {

@@ -256,7 +256,7 @@ fn read_material(
             let mut bytes = std::fs::read(path).map_err(|err| {
                 key_error(file_setting)(KeyError::File {
                     path: path.display().to_string(),
-                    cause: err.kind().to_string(),
+                    cause: err.to_string(),
                 })
             })?;
             if std::str::from_utf8(&bytes).is_ok() {

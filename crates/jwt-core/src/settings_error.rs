@@ -35,41 +35,22 @@ impl SettingsError {
         &self.message
     }
 
-    /// Turns an error of the `config` crate into a named one. `section` is
-    /// used when the error names no key.
-    pub fn from_config(section: &str, err: config::ConfigError) -> Self {
-        let (key, cause) = match &err {
-            config::ConfigError::Type {
-                key: Some(key),
-                unexpected,
-                expected,
-                ..
-            } => (
-                Some(key.clone()),
-                format!("invalid type: {unexpected}, expected {expected}"),
-            ),
-            config::ConfigError::At {
-                error,
-                key: Some(key),
-                ..
-            } => (Some(key.clone()), innermost(error)),
-            _ => (None, err.to_string()),
-        };
-        let setting = match key {
-            Some(key) if key.starts_with(&format!("{section}.")) || key == section => key,
-            Some(key) => format!("{section}.{key}"),
-            None => section.to_owned(),
-        };
+    /// An error of the `config` crate about `setting`. The value is not
+    /// quoted when the setting holds a secret.
+    pub fn from_config(setting: impl Into<String>, err: &config::ConfigError) -> Self {
+        let setting = setting.into();
         let last = setting.rsplit(['.', ']']).next().unwrap_or_default();
         let message = if SECRET_SETTINGS.contains(&last) {
             "must be a string (the value is not shown)".to_owned()
         } else {
-            cause
+            innermost(err)
         };
         SettingsError::new(setting, message)
     }
 }
 
+/// The cause, without config's "for key ... in ..." suffixes: the setting
+/// is named separately.
 fn innermost(err: &config::ConfigError) -> String {
     match err {
         config::ConfigError::At { error, .. } => innermost(error),
@@ -82,18 +63,25 @@ fn innermost(err: &config::ConfigError) -> String {
     }
 }
 
-/// Multi-line causes (TOML parse errors draw the line) become one line:
-/// the first and the last line that say something.
+/// Multi-line causes (TOML parse errors draw the line they point at)
+/// become one line: the meaningful lines joined, the drawing dropped.
 fn one_line(text: &str) -> String {
+    let is_drawing = |line: &str| {
+        line.starts_with('|')
+            || line.starts_with('^')
+            || line
+                .split_once(" |")
+                .is_some_and(|(n, _)| n.trim().parse::<u32>().is_ok())
+    };
     let lines: Vec<&str> = text
         .lines()
         .map(str::trim)
-        .filter(|line| !line.is_empty() && !line.starts_with('|') && !line.contains(" | "))
+        .filter(|line| !line.is_empty() && !is_drawing(line) && !line.starts_with("in "))
         .collect();
-    match lines.as_slice() {
-        [] => String::new(),
-        [only] => (*only).to_owned(),
-        [first, .., last] => format!("{first}: {last}"),
+    match lines.split_first() {
+        None => String::new(),
+        Some((first, [])) => (*first).to_owned(),
+        Some((first, rest)) => format!("{first}: {}", rest.join("; ")),
     }
 }
 

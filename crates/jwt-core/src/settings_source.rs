@@ -128,16 +128,26 @@ impl fmt::Debug for SettingsLoader {
 }
 
 /// Deserializes one section (`"tokens"`) of loaded settings; a missing
-/// section gives the defaults.
+/// section gives the defaults. Errors name the setting (`tokens.leeway`,
+/// `tokens.verifying_keys[0].key`).
 pub fn load_section<T: DeserializeOwned + Default>(
     config: &Config,
     section: &str,
 ) -> Result<T, SettingsError> {
-    match config.get::<T>(section) {
-        Ok(settings) => Ok(settings),
-        Err(ConfigError::NotFound(_)) => Ok(T::default()),
-        Err(err) => Err(SettingsError::from_config(section, err)),
-    }
+    let value = match config.get::<Value>(section) {
+        Ok(value) => value,
+        Err(ConfigError::NotFound(_)) => return Ok(T::default()),
+        Err(err) => return Err(SettingsError::from_config(section, &err)),
+    };
+    serde_path_to_error::deserialize(value).map_err(|err| {
+        let path = err.path().to_string();
+        let setting = if path == "." {
+            section.to_owned()
+        } else {
+            format!("{section}.{path}")
+        };
+        SettingsError::from_config(setting, err.inner())
+    })
 }
 
 /// `JWT__SECTION__KEY` variables as text values.

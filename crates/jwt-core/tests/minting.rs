@@ -4,7 +4,9 @@
 mod common;
 
 use common::{NOW, header_text, payload_text, service_at, settings_for};
-use jwt_core::{Algorithm, ErrorKind, KeySet, TokenService, TokenType, UserId, Value, VerifyingKey};
+use jwt_core::{
+    Algorithm, ErrorKind, KeySet, TokenService, TokenType, UserId, Value, VerifyingKey,
+};
 
 #[test]
 fn every_algorithm_round_trips() {
@@ -37,9 +39,15 @@ fn claims_are_in_simplejwt_order_with_simplejwt_types() {
     assert_eq!(payload["user_id"], 1, "integer ids stay integers");
     let jti = payload["jti"].as_str().unwrap();
     assert_eq!(jti.len(), 32);
-    assert!(jti.chars().all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)), "{jti}");
+    assert!(
+        jti.chars()
+            .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c)),
+        "{jti}"
+    );
 
-    let uuid_user = tokens.refresh_for_user("0b6f8a52-5a8e-4f7c-9d1e-3c2b1a0f9e8d").unwrap();
+    let uuid_user = tokens
+        .refresh_for_user("0b6f8a52-5a8e-4f7c-9d1e-3c2b1a0f9e8d")
+        .unwrap();
     assert_eq!(
         uuid_user.claims().get("user_id"),
         Some(&Value::from("0b6f8a52-5a8e-4f7c-9d1e-3c2b1a0f9e8d")),
@@ -66,7 +74,10 @@ fn access_from_refresh_copies_claims_but_type_exp_and_jti() {
         .unwrap();
     let access = tokens.access_from(&refresh).unwrap();
     let names: Vec<&str> = access.claims().names().collect();
-    assert_eq!(names, ["token_type", "exp", "iat", "jti", "user_id", "role", "org"]);
+    assert_eq!(
+        names,
+        ["token_type", "exp", "iat", "jti", "user_id", "role", "org"]
+    );
     assert_eq!(access.claims().get_str("token_type"), Some("access"));
     assert_eq!(access.expires_at(), NOW + 300);
     assert_eq!(access.issued_at(), Some(NOW));
@@ -96,7 +107,10 @@ fn rotation_renews_jti_exp_and_iat_and_keeps_the_rest() {
     let verified = tokens.verify(&wire, tokens.refresh_type()).unwrap();
     let rotated = tokens.rotate(&verified).unwrap();
     let names: Vec<&str> = rotated.claims().names().collect();
-    assert_eq!(names, ["token_type", "exp", "iat", "jti", "user_id", "role"]);
+    assert_eq!(
+        names,
+        ["token_type", "exp", "iat", "jti", "user_id", "role"]
+    );
     assert_ne!(rotated.jti(), refresh.jti());
     assert_eq!(rotated.issued_at(), Some(NOW + 60));
     assert_eq!(rotated.expires_at(), NOW + 60 + 86_400);
@@ -111,9 +125,13 @@ fn audience_and_issuer_are_written_last_and_checked() {
     settings.issuer = "auth.example".into();
     let (tokens, _) = service_at(&settings, NOW);
     let wire = tokens.encode(&tokens.refresh_for_user(1).unwrap()).unwrap();
-    let payload: serde_json::Map<String, Value> = serde_json::from_str(&payload_text(&wire)).unwrap();
+    let payload: serde_json::Map<String, Value> =
+        serde_json::from_str(&payload_text(&wire)).unwrap();
     let names: Vec<&str> = payload.keys().map(String::as_str).collect();
-    assert_eq!(names, ["token_type", "exp", "iat", "jti", "user_id", "aud", "iss"]);
+    assert_eq!(
+        names,
+        ["token_type", "exp", "iat", "jti", "user_id", "aud", "iss"]
+    );
     assert!(tokens.verify(&wire, tokens.refresh_type()).is_ok());
 }
 
@@ -123,7 +141,11 @@ fn an_app_type_can_be_minted_and_resolved() {
         token_types: vec!["access".into(), "refresh".into(), "invite".into()],
         ..settings_for(Algorithm::HS256)
     };
-    let invite = TokenType::new("InviteToken", "invite", std::time::Duration::from_secs(3_600));
+    let invite = TokenType::new(
+        "InviteToken",
+        "invite",
+        std::time::Duration::from_secs(3_600),
+    );
     let tokens = TokenService::builder(&settings)
         .clock(jwt_core::ManualClock::at(NOW))
         .token_type(invite.clone())
@@ -155,19 +177,31 @@ fn a_verify_only_service_verifies_but_cannot_mint() {
     let (minter, _) = service_at(&settings_for(Algorithm::RS256), NOW);
     let wire = minter.encode(&minter.refresh_for_user(3).unwrap()).unwrap();
 
-    let public = VerifyingKey::from_pem(Algorithm::RS256, common::fixture("keys/rsa-public.pem").as_bytes()).unwrap();
+    let public = VerifyingKey::from_pem(
+        Algorithm::RS256,
+        common::fixture("keys/rsa-public.pem").as_bytes(),
+    )
+    .unwrap();
     let verifier = TokenService::builder(&settings_for(Algorithm::RS256))
         .clock(jwt_core::ManualClock::at(NOW))
         .keys(KeySet::verify_only(public))
         .build()
         .unwrap();
     let token = verifier.verify(&wire, verifier.refresh_type()).unwrap();
-    assert_eq!(verifier.encode(&token).unwrap_err().kind(), ErrorKind::NoSigningKey);
+    assert_eq!(
+        verifier.encode(&token).unwrap_err().kind(),
+        ErrorKind::NoSigningKey
+    );
 }
 
 #[test]
 fn keys_and_services_never_show_key_material_in_debug() {
-    for algorithm in [Algorithm::HS256, Algorithm::RS256, Algorithm::ES256, Algorithm::EdDSA] {
+    for algorithm in [
+        Algorithm::HS256,
+        Algorithm::RS256,
+        Algorithm::ES256,
+        Algorithm::EdDSA,
+    ] {
         let settings = settings_for(algorithm);
         let (tokens, _) = service_at(&settings, NOW);
         let shown = format!("{tokens:?} {:?} {settings:?}", tokens.keys().signing_key());

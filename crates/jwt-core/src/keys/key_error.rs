@@ -27,6 +27,14 @@ pub enum KeyError {
     /// Text that is not PEM where an asymmetric key was expected.
     #[error("an {0} key must be PEM text (-----BEGIN ...)")]
     NotPem(Algorithm),
+    /// Text that starts like PEM but is not.
+    #[error("the {algorithm} key is not valid PEM ({cause})")]
+    BadPem {
+        /// The algorithm.
+        algorithm: Algorithm,
+        /// What is wrong with it.
+        cause: &'static str,
+    },
     /// PEM whose label does not fit what was asked for.
     #[error("{found} does not fit {algorithm}; expected {expected}")]
     WrongPemLabel {

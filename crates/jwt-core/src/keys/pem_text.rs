@@ -14,26 +14,25 @@ pub(super) fn decode(algorithm: Algorithm, text: &[u8]) -> Result<(String, Vec<u
     if !looks_like_pem(text) {
         return Err(KeyError::NotPem(algorithm));
     }
-    let block = pem::parse(text).map_err(|err| KeyError::Rejected {
+    let block = pem::parse(text).map_err(|err| KeyError::BadPem {
         algorithm,
-        role: "PEM",
         cause: pem_cause(&err),
     })?;
     let label = block.tag().to_owned();
     Ok((label, block.into_contents()))
 }
 
-fn pem_cause(err: &pem::PemError) -> String {
-    // The pem crate's messages name the structure, never the key bytes.
+fn pem_cause(err: &pem::PemError) -> &'static str {
+    // Named by structure only, never with the key bytes.
     match err {
-        pem::PemError::MismatchedTags(..) => "BEGIN and END labels differ".into(),
-        pem::PemError::MalformedFraming => "malformed BEGIN/END lines".into(),
+        pem::PemError::MismatchedTags(..) => "BEGIN and END labels differ",
+        pem::PemError::MalformedFraming => "malformed BEGIN/END lines",
         pem::PemError::MissingBeginTag | pem::PemError::MissingEndTag => {
-            "missing BEGIN or END line".into()
+            "missing BEGIN or END line"
         }
-        pem::PemError::MissingData => "no key data".into(),
-        pem::PemError::InvalidData(_) => "the body is not valid base64".into(),
-        pem::PemError::InvalidHeader(_) => "invalid PEM header line".into(),
-        pem::PemError::NotUtf8(_) => "not UTF-8 text".into(),
+        pem::PemError::MissingData => "no key data",
+        pem::PemError::InvalidData(_) => "the body is not valid base64",
+        pem::PemError::InvalidHeader(_) => "invalid PEM header line",
+        pem::PemError::NotUtf8(_) => "not UTF-8 text",
     }
 }
