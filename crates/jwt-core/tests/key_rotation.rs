@@ -52,10 +52,17 @@ fn old_and_new_tokens_both_verify_during_a_rotation() {
     let (after, _) = service_at(&rotated(true), NOW);
     let old_token = mint(&before);
     let new_token = mint(&after);
-    assert_eq!(accepts(&after, &old_token), Ok(()), "a token of the retired but listed key");
+    assert_eq!(
+        accepts(&after, &old_token),
+        Ok(()),
+        "a token of the retired but listed key"
+    );
     assert_eq!(accepts(&after, &new_token), Ok(()));
     // The old deployment does not know the new key.
-    assert_eq!(accepts(&before, &new_token), Err("no key with this kid and alg"));
+    assert_eq!(
+        accepts(&before, &new_token),
+        Err("no key with this kid and alg")
+    );
 }
 
 #[test]
@@ -63,7 +70,10 @@ fn a_removed_key_no_longer_verifies() {
     let (before, _) = service_at(&hmac_settings(Algorithm::HS256, PEER_KEY), NOW);
     let (after, _) = service_at(&rotated(false), NOW);
     // Without a kid, and no kid-less key left, the current key is tried: it fails.
-    assert_eq!(accepts(&after, &mint(&before)), Err("signature does not match"));
+    assert_eq!(
+        accepts(&after, &mint(&before)),
+        Err("signature does not match")
+    );
 }
 
 #[test]
@@ -72,18 +82,29 @@ fn a_kid_selects_exactly_one_key() {
     // Signed by the old key but claiming the new key's id.
     let old_with_new_kid = common::forge_hs256(
         r#"{"alg":"HS256","kid":"2026-11","typ":"JWT"}"#,
-        &common::payload_text(&mint(&service_at(&hmac_settings(Algorithm::HS256, PEER_KEY), NOW).0)),
+        &common::payload_text(&mint(
+            &service_at(&hmac_settings(Algorithm::HS256, PEER_KEY), NOW).0,
+        )),
         PEER_KEY.as_bytes(),
     );
-    assert_eq!(accepts(&after, &old_with_new_kid), Err("signature does not match"));
+    assert_eq!(
+        accepts(&after, &old_with_new_kid),
+        Err("signature does not match")
+    );
     let unknown = common::forge_hs256(
         r#"{"alg":"HS256","kid":"nobody","typ":"JWT"}"#,
         &common::payload_text(&mint(&after)),
         NEW_KEY.as_bytes(),
     );
-    assert_eq!(accepts(&after, &unknown), Err("no key with this kid and alg"));
+    assert_eq!(
+        accepts(&after, &unknown),
+        Err("no key with this kid and alg")
+    );
     let err = after.verify(&unknown, after.refresh_type()).unwrap_err();
-    assert_eq!((err.kind(), err.message()), (ErrorKind::Invalid, "Token is invalid or expired"));
+    assert_eq!(
+        (err.kind(), err.message()),
+        (ErrorKind::Invalid, "Token is invalid or expired")
+    );
 }
 
 #[test]
@@ -115,7 +136,10 @@ fn rotation_may_change_the_algorithm() {
         &common::payload_text(&mint(&before)),
         PEER_KEY.as_bytes(),
     );
-    assert_eq!(accepts(&after, &confused), Err("no key with this kid and alg"));
+    assert_eq!(
+        accepts(&after, &confused),
+        Err("no key with this kid and alg")
+    );
 }
 
 #[test]

@@ -1,0 +1,142 @@
+//! Tokens minted by jwt-core verify with PyJWT, with the options simplejwt
+//! passes it.
+//!
+//! Needs a Python with PyJWT[crypto]: `$JWT_TEST_PYTHON`, else `python3`.
+//! Without it the test says it was skipped; under `CI=true` it fails.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use common::{PEER_KEY, fixture, settings_for};
+use jwt_core::{Algorithm, TokenService, TokenSettings, Value};
+use serde_json::json;
+
+/// Decodes each token of the JSON list on stdin as simplejwt's backend
+/// does, and prints the headers and payloads (in their order) or the error.
+const DECODE: &str = r#"
+import json, sys
+import jwt
+out = []
+for case in json.load(sys.stdin):
+    try:
+        payload = jwt.decode(
+            case["token"], case["key"], algorithms=[case["algorithm"]],
+            audience=case["audience"], issuer=case["issuer"], leeway=0,
+            options={"verify_aud": case["audience"] is not None},
+        )
+        out.append({"header": jwt.get_unverified_header(case["token"]), "payload": payload})
+    except Exception as err:
+        out.append({"error": f"{type(err).__name__}: {err}"})
+print(json.dumps(out))
+"#;
+
+fn python() -> Option<String> {
+    let python = std::env::var("JWT_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let probe = Command::new(&python)
+        .args(["-c", "import jwt, cryptography"])
+        .stderr(Stdio::null())
+        .status();
+    match probe {
+        Ok(status) if status.success() => Some(python),
+        _ if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!(
+                "CI=true but {python} has no PyJWT[crypto]: `pip install 'PyJWT[crypto]'` or set JWT_TEST_PYTHON"
+            )
+        }
+        _ => {
+            eprintln!(
+                "SKIPPED: tokens minted here are not checked with PyJWT: {python} has no PyJWT[crypto] (set JWT_TEST_PYTHON)"
+            );
+            None
+        }
+    }
+}
+
+fn public_key_of(algorithm: Algorithm) -> String {
+    match algorithm {
+        Algorithm::HS256 => PEER_KEY.into(),
+        Algorithm::HS384 | Algorithm::HS512 => "s".repeat(64),
+        Algorithm::ES256 => fixture("keys/ec256-public.pem"),
+        Algorithm::ES384 => fixture("keys/ec384-public.pem"),
+        Algorithm::EdDSA => fixture("keys/ed25519-public.pem"),
+        _ => fixture("keys/rsa-public.pem"),
+    }
+}
+
+#[test]
+fn tokens_minted_here_verify_with_pyjwt() {
+    let Some(python) = python() else { return };
+
+    // Every algorithm, a kid, an audience and issuer, claims of the app's own.
+    let mut cases = Vec::new();
+    let mut expected = Vec::new();
+    let mut add = |settings: TokenSettings, user: jwt_core::UserId| {
+        let tokens = TokenService::new(&settings).unwrap();
+        let refresh = tokens
+            .refresh_for_user_with(user, |claims| {
+                claims.insert("name", "Zoë 🦀");
+                claims.insert("scopes", json!(["read", "write"]));
+            })
+            .unwrap();
+        let access = tokens.access_from(&refresh).unwrap();
+        for token in [refresh, access] {
+            let wire = tokens.encode(&token).unwrap();
+            cases.push(json!({
+                "token": wire,
+                "key": public_key_of(settings.algorithm),
+                "algorithm": settings.algorithm.as_str(),
+                "audience": (!settings.audience.is_empty()).then_some(&settings.audience),
+                "issuer": (!settings.issuer.is_empty()).then_some(&settings.issuer),
+            }));
+            let mut payload = token.claims().as_map().clone();
+            if !settings.audience.is_empty() {
+                payload.insert("aud".into(), settings.audience.clone().into());
+                payload.insert("iss".into(), settings.issuer.clone().into());
+            }
+            let mut header = json!({"alg": settings.algorithm.as_str(), "typ": "JWT"});
+            if !settings.signing_key_id.is_empty() {
+                header["kid"] = settings.signing_key_id.clone().into();
+            }
+            expected.push(json!({"header": header, "payload": payload}));
+        }
+    };
+    for algorithm in Algorithm::ALL {
+        add(settings_for(algorithm), 7.into());
+    }
+    add(
+        TokenSettings {
+            signing_key_id: "2026-11".into(),
+            audience: "mobile".into(),
+            issuer: "auth.example".into(),
+            ..settings_for(Algorithm::ES256)
+        },
+        "0b6f8a52-5a8e-4f7c-9d1e-3c2b1a0f9e8d".into(),
+    );
+
+    let mut child = Command::new(&python)
+        .args(["-c", DECODE])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(serde_json::to_string(&cases).unwrap().as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "the PyJWT script failed");
+    let decoded: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(decoded.len(), expected.len());
+    for ((case, got), want) in cases.iter().zip(&decoded).zip(&expected) {
+        assert_eq!(got, want, "{}", case["algorithm"]);
+        // Same order of claims, not only the same set.
+        let got_order: Vec<&String> = got["payload"].as_object().unwrap().keys().collect();
+        let want_order: Vec<&String> = want["payload"].as_object().unwrap().keys().collect();
+        assert_eq!(got_order, want_order, "{}", case["algorithm"]);
+    }
+}
