@@ -90,5 +90,10 @@ pub use settings_source::{SettingsLoader, load_section};
 pub use token::Token;
 pub use token_type::TokenType;
 
+/// The workspace README's example, run as a doctest.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctest;
+
 /// `serde_json`'s value type, for claims.
 pub use serde_json::Value;
