@@ -95,25 +95,37 @@ fn bench(c: &mut Criterion) {
         // Both sides produce and accept the same token.
         let raw_wire = jsonwebtoken::encode(&header, &claims, &case.encoding).expect("raw encode");
         assert!(tokens.verify(&raw_wire, tokens.access_type()).is_ok());
-        assert!(jsonwebtoken::decode::<Map<String, Value>>(&wire, &case.decoding, &validation).is_ok());
+        assert!(
+            jsonwebtoken::decode::<Map<String, Value>>(&wire, &case.decoding, &validation).is_ok()
+        );
 
         let mut mint = c.benchmark_group(format!("{}/mint", case.algorithm));
         mint.bench_function("jwt-core", |b| {
             b.iter(|| tokens.encode(black_box(&access)).expect("encode"))
         });
         mint.bench_function("jsonwebtoken", |b| {
-            b.iter(|| jsonwebtoken::encode(&header, black_box(&claims), &case.encoding).expect("encode"))
+            b.iter(|| {
+                jsonwebtoken::encode(&header, black_box(&claims), &case.encoding).expect("encode")
+            })
         });
         mint.finish();
 
         let mut verify = c.benchmark_group(format!("{}/verify", case.algorithm));
         verify.bench_function("jwt-core", |b| {
-            b.iter(|| tokens.verify(black_box(&wire), tokens.access_type()).expect("verify"))
+            b.iter(|| {
+                tokens
+                    .verify(black_box(&wire), tokens.access_type())
+                    .expect("verify")
+            })
         });
         verify.bench_function("jsonwebtoken", |b| {
             b.iter(|| {
-                jsonwebtoken::decode::<Map<String, Value>>(black_box(&wire), &case.decoding, &validation)
-                    .expect("decode")
+                jsonwebtoken::decode::<Map<String, Value>>(
+                    black_box(&wire),
+                    &case.decoding,
+                    &validation,
+                )
+                .expect("decode")
             })
         });
         verify.finish();
