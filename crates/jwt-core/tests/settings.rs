@@ -138,13 +138,16 @@ fn keys_can_come_from_files() {
     assert!(from_file.verify(&wire, from_file.refresh_type()).is_ok());
 }
 
+type BadCase<'a> = (String, Vec<(&'a str, &'a str)>, &'a str, &'a str);
+
 #[test]
 fn bad_settings_give_one_line_naming_the_setting() {
     let rsa_private = common::fixture("keys/rsa-private.pem");
     let rsa2_public = common::fixture("keys/rsa2-public.pem");
     let ec_private = common::fixture("keys/ec256-private.pem");
     let long = PEER_KEY;
-    let cases: Vec<(String, Vec<(&str, &str)>, &str, &str)> = vec![
+    // (TOML, environment, the setting named, a fragment of the message)
+    let cases: Vec<BadCase<'_>> = vec![
         ("[tokens]\nalgorithm = \"HS999\"\n".into(), vec![], "tokens.algorithm", "unknown algorithm"),
         ("[tokens]\nalgorithm = \"none\"\n".into(), vec![], "tokens.algorithm", "unknown algorithm"),
         (String::new(), vec![], "tokens.signing_key", "required"),
