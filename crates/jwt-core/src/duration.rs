@@ -57,11 +57,9 @@ fn invalid(text: &str) -> String {
     )
 }
 
-/// `#[serde(deserialize_with = "...")]` for a [`Duration`] given as integer
-/// seconds or a duration string.
-pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Duration, D::Error> {
+/// For `#[serde(deserialize_with = "jwt_core::deserialize_duration")]`: a
+/// [`Duration`] given as integer seconds or a duration string.
+pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
     deserializer.deserialize_any(DurationVisitor)
 }
 

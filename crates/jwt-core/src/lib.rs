@@ -66,6 +66,7 @@ mod duration;
 mod error;
 mod keys;
 mod rejection;
+mod request_info;
 mod secret;
 mod service;
 mod settings;
@@ -78,10 +79,11 @@ mod validation;
 pub use algorithm::{Algorithm, AlgorithmFamily, UnknownAlgorithm};
 pub use claims::{Claims, UserId};
 pub use clock::{Clock, ManualClock, SystemClock, unix_seconds};
-pub use duration::parse_duration;
+pub use duration::{deserialize as deserialize_duration, parse_duration};
 pub use error::{Error, ErrorKind};
 pub use keys::{KeyError, KeySet, SigningKey, VerifyingKey};
 pub use rejection::{Rejection, TypeFailure};
+pub use request_info::RequestInfo;
 pub use secret::Secret;
 pub use service::{TokenService, TokenServiceBuilder};
 pub use settings::{TokenSettings, VerifyingKeySettings};
@@ -94,6 +96,9 @@ pub use token_type::TokenType;
 #[cfg(doctest)]
 #[doc = include_str!("../../../README.md")]
 pub struct ReadmeDoctest;
+
+/// The `config` crate, whose `Config` the settings loaders return.
+pub use config;
 
 /// `serde_json`'s value type, for claims.
 pub use serde_json::Value;

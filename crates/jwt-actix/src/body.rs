@@ -1,0 +1,233 @@
+//! Request bodies the way DRF reads them: JSON or form, checked in
+//! CONTRACT §1's order (content type, then size, then parsing), with DRF's
+//! field rules.
+
+use actix_web::HttpRequest;
+use actix_web::http::header;
+use actix_web::web::{Bytes, BytesMut, Payload};
+use futures_util::StreamExt;
+use serde_json::{Map, Value};
+
+use crate::error::ApiError;
+use crate::messages::Messages;
+
+/// The fields of a request body: a JSON object, or form fields as strings
+/// (the last of repeated names wins, as Django's `QueryDict.get`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RequestData {
+    fields: Map<String, Value>,
+}
+
+enum Format {
+    Json,
+    Form,
+}
+
+enum Body {
+    Complete(Bytes),
+    TooLarge,
+}
+
+impl RequestData {
+    /// Reads and parses the body: 415 for a content type other than JSON or
+    /// form (or none, with bytes), 413 past `limit` bytes (counting what is
+    /// read, so chunked bodies too), 400 for JSON that does not parse or is
+    /// not an object. No bytes and no content type is `{}`.
+    pub async fn read(
+        req: &HttpRequest,
+        mut payload: Payload,
+        limit: usize,
+        messages: &Messages,
+    ) -> Result<RequestData, ApiError> {
+        let format = match req.headers().get(header::CONTENT_TYPE) {
+            None => None,
+            Some(value) => {
+                let text = String::from_utf8_lossy(value.as_bytes());
+                let essence = text
+                    .split(';')
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_ascii_lowercase();
+                match essence.as_str() {
+                    "application/json" => Some(Format::Json),
+                    "application/x-www-form-urlencoded" => Some(Format::Form),
+                    _ => return Err(ApiError::unsupported_media_type(messages, &text)),
+                }
+            }
+        };
+        let declared = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.trim().parse::<u64>().ok());
+        let body = if declared.is_some_and(|length| length > limit as u64) {
+            Body::TooLarge
+        } else {
+            read_limited(&mut payload, limit)
+                .await
+                .map_err(|reason| ApiError::json_parse(messages, reason))?
+        };
+        let bytes = match (format.is_some(), body) {
+            (false, Body::Complete(bytes)) if bytes.is_empty() => return Ok(RequestData::default()),
+            (false, _) => return Err(ApiError::unsupported_media_type(messages, "")),
+            (true, Body::TooLarge) => return Err(ApiError::payload_too_large(messages)),
+            (true, Body::Complete(bytes)) => bytes,
+        };
+        if bytes.is_empty() {
+            return Ok(RequestData::default());
+        }
+        match format {
+            Some(Format::Form) => Ok(RequestData::from_form(&bytes)),
+            _ => RequestData::from_json(&bytes, messages),
+        }
+    }
+
+    /// Fields from a JSON body.
+    pub fn from_json(bytes: &[u8], messages: &Messages) -> Result<RequestData, ApiError> {
+        let value: Value = serde_json::from_slice(bytes)
+            .map_err(|err| ApiError::json_parse(messages, &err.to_string()))?;
+        let type_name = match value {
+            Value::Object(fields) => return Ok(RequestData { fields }),
+            Value::Null => None,
+            Value::Bool(_) => Some("bool"),
+            Value::Number(ref number) if number.is_f64() => Some("float"),
+            Value::Number(_) => Some("int"),
+            Value::String(_) => Some("str"),
+            Value::Array(_) => Some("list"),
+        };
+        Err(ApiError::not_a_dictionary(messages, type_name))
+    }
+
+    /// Fields from a form body.
+    pub fn from_form(bytes: &[u8]) -> RequestData {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(bytes).unwrap_or_default();
+        let mut fields = Map::new();
+        for (name, value) in pairs {
+            fields.insert(name, Value::String(value));
+        }
+        RequestData { fields }
+    }
+
+    /// The raw value of a field.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.fields.get(name)
+    }
+}
+
+async fn read_limited(payload: &mut Payload, limit: usize) -> Result<Body, &'static str> {
+    let mut body = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| "the body could not be read")?;
+        if body.len() + chunk.len() > limit {
+            return Ok(Body::TooLarge);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Body::Complete(body.freeze()))
+}
+
+/// Whether a string field is trimmed (DRF's `trim_whitespace`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trim {
+    /// Surrounding whitespace removed (usernames, tokens).
+    Yes,
+    /// Taken as sent (passwords).
+    No,
+}
+
+/// Reads fields with DRF's rules and collects every field's error, in
+/// order, for one 400 answer.
+pub struct FieldReader<'a> {
+    data: &'a RequestData,
+    messages: &'a Messages,
+    errors: Vec<(&'a str, String)>,
+}
+
+impl<'a> FieldReader<'a> {
+    /// A reader over `data`.
+    pub fn new(data: &'a RequestData, messages: &'a Messages) -> Self {
+        FieldReader {
+            data,
+            messages,
+            errors: Vec::new(),
+        }
+    }
+
+    /// A required string (DRF `CharField`): numbers are taken as their text;
+    /// booleans, arrays and objects are not strings; null, blank (after
+    /// trimming, when trimmed) and NUL characters are refused.
+    pub fn string(&mut self, name: &'a str, trim: Trim) -> Option<String> {
+        let messages = self.messages;
+        let result = match self.data.get(name) {
+            None => Err(&messages.field_required),
+            Some(Value::Null) => Err(&messages.field_null),
+            Some(Value::String(text)) => Ok(text.clone()),
+            Some(Value::Number(number)) => Ok(number.to_string()),
+            Some(_) => Err(&messages.field_not_a_string),
+        }
+        .and_then(|text| {
+            let text = match trim {
+                Trim::Yes => text.trim().to_owned(),
+                Trim::No => text,
+            };
+            if text.is_empty() {
+                Err(&messages.field_blank)
+            } else if text.contains('\0') {
+                Err(&messages.field_null_characters)
+            } else {
+                Ok(text)
+            }
+        });
+        self.keep(name, result)
+    }
+
+    /// An optional boolean (DRF `BooleanField`): `true`/`false`, `1`/`0` and
+    /// the strings DRF knows (`"true"`, `"False"`, `"yes"`, `"off"`, ...).
+    pub fn boolean(&mut self, name: &'a str, default: bool) -> Option<bool> {
+        let messages = self.messages;
+        let result = match self.data.get(name) {
+            None => Ok(default),
+            Some(Value::Null) => Err(&messages.field_null),
+            Some(Value::Bool(flag)) => Ok(*flag),
+            // DRF's TRUE_VALUES hold 1 and FALSE_VALUES 0, so 1.0 and 0.0 too.
+            Some(Value::Number(number)) => match number.as_f64() {
+                Some(1.0) => Ok(true),
+                Some(0.0) => Ok(false),
+                _ => Err(&messages.field_not_a_boolean),
+            },
+            Some(Value::String(text)) => match text.as_str() {
+                "true" | "True" | "TRUE" | "t" | "T" | "yes" | "Yes" | "YES" | "y" | "Y" | "on"
+                | "On" | "ON" | "1" => Ok(true),
+                "false" | "False" | "FALSE" | "f" | "F" | "no" | "No" | "NO" | "n" | "N"
+                | "off" | "Off" | "OFF" | "0" => Ok(false),
+                _ => Err(&messages.field_not_a_boolean),
+            },
+            Some(_) => Err(&messages.field_not_a_boolean),
+        };
+        self.keep(name, result)
+    }
+
+    fn keep<T>(
+        &mut self,
+        name: &'a str,
+        result: Result<T, &std::borrow::Cow<'static, str>>,
+    ) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(message) => {
+                self.errors.push((name, message.to_string()));
+                None
+            }
+        }
+    }
+
+    /// The 400 answer when any field was refused.
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::invalid_fields(&self.errors))
+        }
+    }
+}

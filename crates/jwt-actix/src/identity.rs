@@ -1,0 +1,191 @@
+//! Who a request is: resolved from its header once, on first use.
+
+use std::rc::Rc;
+
+use actix_web::HttpRequest;
+use futures_util::future::LocalBoxFuture;
+use jwt_core::Token;
+use tokio::sync::OnceCell;
+
+use crate::auth::JwtAuth;
+use crate::error::ApiError;
+use crate::messages::Messages;
+use crate::store::UserStore;
+
+/// An authenticated request's user and the token it came with.
+#[derive(Clone, Debug)]
+pub struct Identity<U> {
+    user: U,
+    token: Token,
+}
+
+impl<U> Identity<U> {
+    /// A user authenticated by `token`.
+    pub fn new(user: U, token: Token) -> Self {
+        Identity { user, token }
+    }
+
+    /// The user.
+    pub fn user(&self) -> &U {
+        &self.user
+    }
+
+    /// The verified token.
+    pub fn token(&self) -> &Token {
+        &self.token
+    }
+
+    /// The user, by value.
+    pub fn into_user(self) -> U {
+        self.user
+    }
+}
+
+/// The result of resolving: `Ok(None)` is an anonymous request.
+pub(crate) type Resolved<T> = Result<Option<T>, ApiError>;
+
+/// What the middleware leaves in the request's extensions: the means to
+/// resolve the identity, and the results once resolved.
+pub(crate) struct LazyIdentity<U> {
+    resolver: Rc<dyn Resolve<U>>,
+    token: OnceCell<Resolved<Token>>,
+    identity: OnceCell<Resolved<Rc<Identity<U>>>>,
+}
+
+impl<U: 'static> LazyIdentity<U> {
+    pub(crate) fn new(resolver: Rc<dyn Resolve<U>>) -> Self {
+        LazyIdentity {
+            resolver,
+            token: OnceCell::new(),
+            identity: OnceCell::new(),
+        }
+    }
+
+    /// Already authenticated (by an earlier middleware or a test).
+    pub(crate) fn authenticated(resolver: Rc<dyn Resolve<U>>, identity: Identity<U>) -> Self {
+        let lazy = LazyIdentity::new(resolver);
+        let token = identity.token.clone();
+        // Fresh cells: setting cannot fail.
+        let _ = lazy.token.set(Ok(Some(token)));
+        let _ = lazy.identity.set(Ok(Some(Rc::new(identity))));
+        lazy
+    }
+
+    pub(crate) fn messages(&self) -> &Messages {
+        self.resolver.messages()
+    }
+
+    /// The verified token, without loading the user.
+    pub(crate) async fn token(&self, req: &HttpRequest) -> Resolved<Token> {
+        self.token
+            .get_or_init(|| async { self.resolver.token(req) })
+            .await
+            .clone()
+    }
+
+    /// The user and token, resolved once.
+    pub(crate) async fn identity(&self, req: &HttpRequest) -> Resolved<Rc<Identity<U>>> {
+        self.identity
+            .get_or_init(|| async {
+                match self.token(req).await? {
+                    None => Ok(None),
+                    Some(token) => self
+                        .resolver
+                        .user(req, token)
+                        .await
+                        .map(|identity| Some(Rc::new(identity))),
+                }
+            })
+            .await
+            .clone()
+    }
+}
+
+/// The type-erased [`JwtAuth`] the extractors call.
+pub(crate) trait Resolve<U> {
+    fn messages(&self) -> &Messages;
+    fn token(&self, req: &HttpRequest) -> Resolved<Token>;
+    fn user<'a>(
+        &'a self,
+        req: &'a HttpRequest,
+        token: Token,
+    ) -> LocalBoxFuture<'a, Result<Identity<U>, ApiError>>;
+}
+
+impl<S: UserStore> Resolve<S::User> for JwtAuth<S> {
+    fn messages(&self) -> &Messages {
+        JwtAuth::messages(self)
+    }
+
+    /// simplejwt's `get_header` / `get_raw_token` / `get_validated_token`.
+    fn token(&self, req: &HttpRequest) -> Resolved<Token> {
+        let messages = JwtAuth::messages(self);
+        let Some(header) = req.headers().get(self.header_name()) else {
+            return Ok(None);
+        };
+        let mut parts = header
+            .as_bytes()
+            .split(u8::is_ascii_whitespace)
+            .filter(|part| !part.is_empty());
+        let Some(scheme) = parts.next() else {
+            return Ok(None);
+        };
+        if !self
+            .settings()
+            .auth_header_types
+            .iter()
+            .any(|accepted| accepted.as_bytes() == scheme)
+        {
+            return Ok(None);
+        }
+        let (Some(raw), None) = (parts.next(), parts.next()) else {
+            return Err(ApiError::bad_authorization_header(messages));
+        };
+        // A token is ASCII; anything else cannot verify.
+        let raw = std::str::from_utf8(raw).unwrap_or_default();
+        match self.tokens().verify_auth(raw) {
+            Ok(token) => Ok(Some(token)),
+            Err(rejection) => Err(ApiError::no_valid_token_type(messages, &rejection)),
+        }
+    }
+
+    /// simplejwt's `get_user`, then the tokens-valid-since cut-off.
+    fn user<'a>(
+        &'a self,
+        req: &'a HttpRequest,
+        token: Token,
+    ) -> LocalBoxFuture<'a, Result<Identity<S::User>, ApiError>> {
+        Box::pin(async move {
+            let user = load_user(self, &token).await?;
+            self.emit_authenticated(req, &user, &token).await?;
+            Ok(Identity::new(user, token))
+        })
+    }
+}
+
+/// The user a verified token names, checked: present, active, and the token
+/// not older than the user's cut-off. Used by protected routes and `refresh/`.
+pub(crate) async fn load_user<S: UserStore>(
+    jwt: &JwtAuth<S>,
+    token: &Token,
+) -> Result<S::User, ApiError> {
+    let messages = jwt.messages();
+    let id = token
+        .require_user_id()
+        .map_err(|_| ApiError::no_user_id(messages))?;
+    let user = jwt
+        .store()
+        .find_by_id(id)
+        .await
+        .map_err(|err| jwt.backend_failure(&err))?
+        .ok_or_else(|| ApiError::user_not_found(messages))?;
+    if !jwt.store().is_active(&user) {
+        return Err(ApiError::user_inactive(messages));
+    }
+    if let Some(cut_off) = jwt.store().tokens_valid_since(&user)
+        && token.issued_at().is_none_or(|issued| issued <= cut_off)
+    {
+        return Err(ApiError::password_changed(messages));
+    }
+    Ok(user)
+}

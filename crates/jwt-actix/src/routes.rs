@@ -1,0 +1,139 @@
+//! Mounting the token views: the Rust form of `make_urlpatterns`.
+
+use std::rc::Rc;
+
+use actix_web::dev::Handler;
+use actix_web::web::{self, ServiceConfig};
+use actix_web::{FromRequest, HttpRequest, Resource, Responder, Route};
+
+use crate::auth::JwtAuth;
+use crate::error::ApiError;
+use crate::extractors::Authenticated;
+use crate::store::UserStore;
+use crate::views;
+
+type RouteFactory = Rc<dyn Fn() -> Route>;
+
+/// The token routes `obtain/`, `refresh/` and `verify/`, each answering at
+/// its path with and without the trailing slash, any other method getting
+/// the JSON 405. Mount them under any prefix; replace any view with the
+/// app's own handler (which may call [`views`](crate::views) itself).
+///
+/// ```no_run
+/// # use jwt_actix::{JwtAuth, UserStore};
+/// # fn mount<S: UserStore>(jwt: JwtAuth<S>) {
+/// use actix_web::{App, HttpResponse, web};
+///
+/// async fn custom_verify() -> HttpResponse { HttpResponse::Ok().json(serde_json::json!({})) }
+///
+/// let app = App::new().service(
+///     web::scope("/api/v1/auth/token")
+///         .configure(jwt.token_routes().verify(custom_verify).configure()),
+/// );
+/// # }
+/// ```
+#[must_use]
+pub struct TokenRoutes<S: UserStore> {
+    jwt: JwtAuth<S>,
+    obtain: RouteFactory,
+    refresh: RouteFactory,
+    verify: RouteFactory,
+}
+
+fn post<F, Args>(handler: F) -> RouteFactory
+where
+    F: Handler<Args> + Clone,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    Rc::new(move || web::post().to(handler.clone()))
+}
+
+impl<S: UserStore> TokenRoutes<S> {
+    pub(crate) fn new(jwt: JwtAuth<S>) -> Self {
+        TokenRoutes {
+            jwt,
+            obtain: post(views::obtain::<S>),
+            refresh: post(views::refresh::<S>),
+            verify: post(views::verify::<S>),
+        }
+    }
+
+    /// Answers `POST obtain/` with `handler`. Defaults to [`views::obtain`].
+    pub fn obtain<F, Args>(mut self, handler: F) -> Self
+    where
+        F: Handler<Args> + Clone,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.obtain = post(handler);
+        self
+    }
+
+    /// Answers `POST refresh/` with `handler`. Defaults to [`views::refresh`].
+    pub fn refresh<F, Args>(mut self, handler: F) -> Self
+    where
+        F: Handler<Args> + Clone,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.refresh = post(handler);
+        self
+    }
+
+    /// Answers `POST verify/` with `handler`. Defaults to [`views::verify`].
+    pub fn verify<F, Args>(mut self, handler: F) -> Self
+    where
+        F: Handler<Args> + Clone,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.verify = post(handler);
+        self
+    }
+
+    /// The routes, for `scope.configure(...)` or `app.configure(...)`. Also
+    /// registers the [`JwtAuth`] as app data for the views.
+    pub fn configure(self) -> impl FnOnce(&mut ServiceConfig) + 'static {
+        move |cfg| {
+            cfg.app_data(self.jwt);
+            for (name, route) in [
+                ("obtain", self.obtain),
+                ("refresh", self.refresh),
+                ("verify", self.verify),
+            ] {
+                cfg.service(
+                    web::resource([format!("/{name}"), format!("/{name}/")])
+                        .route(route())
+                        .default_service(web::to(views::post_only::<S>)),
+                );
+            }
+        }
+    }
+}
+
+/// A resource for a protected route at `path` (and `path` with or without
+/// its trailing slash), whose wrong-method answer comes after
+/// authentication: an unauthenticated request gets the 401, an
+/// authenticated one the JSON 405 with `Allow: <allow>`. Add its routes with
+/// `.route(...)`.
+///
+/// ```no_run
+/// # #[derive(Clone)] struct User;
+/// use actix_web::web;
+/// use jwt_actix::{Authenticated, protected_resource};
+///
+/// async fn me(auth: Authenticated<User>) -> &'static str { "me" }
+///
+/// let resource = protected_resource::<User>("/api/v1/me/", "GET").route(web::get().to(me));
+/// ```
+pub fn protected_resource<U: 'static>(path: &str, allow: &'static str) -> Resource {
+    let trimmed = path.trim_end_matches('/');
+    let paths = [trimmed.to_owned(), format!("{trimmed}/")];
+    web::resource(paths).default_service(web::to(move |req: HttpRequest| async move {
+        Authenticated::<U>::extract(&req).await?;
+        Err::<actix_web::HttpResponse, ApiError>(crate::extractors::method_not_allowed::<U>(
+            &req, allow,
+        ))
+    }))
+}

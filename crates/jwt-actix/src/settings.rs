@@ -1,0 +1,116 @@
+//! The `[auth]` settings section (the seed's `WCD_JWT`).
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// The `[auth]` section of CONTRACT §3.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthSettings {
+    /// `refresh/` also returns a new refresh token (simplejwt
+    /// `ROTATE_REFRESH_TOKENS`). Defaults to `false`.
+    pub rotate_refresh_tokens: bool,
+    /// With rotation, a rotated-out refresh token presented again kills its
+    /// tree. Defaults to `false`. Not available yet: `true` is refused.
+    pub reuse_detection: bool,
+    /// How long the previous refresh token may be retried once. Defaults
+    /// to 0. Not available yet: only 0 is accepted.
+    #[serde(deserialize_with = "jwt_core::deserialize_duration")]
+    pub reuse_grace_seconds: Duration,
+    /// How long a login tree may live under rotation; 0: no limit. Defaults
+    /// to 0. Not available yet: only 0 is accepted.
+    #[serde(deserialize_with = "jwt_core::deserialize_duration")]
+    pub session_max_lifetime: Duration,
+    /// `obtain/` records the login time through `UserStore::update_last_login`.
+    /// Defaults to `false`.
+    pub update_last_login: bool,
+    /// Accepted first words of the header. Defaults to `["Bearer"]`.
+    pub auth_header_types: Vec<String>,
+    /// The header carrying the token. Defaults to `Authorization`.
+    pub auth_header_name: String,
+    /// Where tokens travel. Defaults to `body`; `cookie` is not available yet.
+    pub transport: Transport,
+    /// Largest request body accepted by the token views, in bytes; larger
+    /// ones get 413. Defaults to 65536.
+    pub max_body_bytes: usize,
+}
+
+/// How tokens travel between server and client.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    /// In JSON bodies and the `Authorization` header (simplejwt's way).
+    #[default]
+    Body,
+    /// In `HttpOnly` cookies.
+    Cookie,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        AuthSettings {
+            rotate_refresh_tokens: false,
+            reuse_detection: false,
+            reuse_grace_seconds: Duration::ZERO,
+            session_max_lifetime: Duration::ZERO,
+            update_last_login: false,
+            auth_header_types: vec!["Bearer".into()],
+            auth_header_name: "Authorization".into(),
+            transport: Transport::Body,
+            max_body_bytes: 64 * 1024,
+        }
+    }
+}
+
+impl AuthSettings {
+    /// The keys whose environment values are comma-separated lists.
+    pub const LIST_KEYS: &'static [&'static str] = &["auth.auth_header_types"];
+
+    /// The `[auth]` section of loaded settings; defaults when absent.
+    pub fn from_config(config: &jwt_core::config::Config) -> Result<Self, jwt_core::SettingsError> {
+        jwt_core::load_section(config, "auth")
+    }
+
+    /// Refuses what cannot work: no header type, an empty or invalid header
+    /// name, a zero body limit, features of a later release.
+    pub fn check(&self) -> Result<(), jwt_core::SettingsError> {
+        use jwt_core::SettingsError as E;
+        if self.auth_header_types.is_empty()
+            || self
+                .auth_header_types
+                .iter()
+                .any(|t| t.is_empty() || t.contains(char::is_whitespace))
+        {
+            return Err(E::new(
+                "auth.auth_header_types",
+                "must list at least one word, without spaces",
+            ));
+        }
+        if actix_web::http::header::HeaderName::from_bytes(self.auth_header_name.as_bytes())
+            .is_err()
+        {
+            return Err(E::new(
+                "auth.auth_header_name",
+                format!("{:?} is not a valid header name", self.auth_header_name),
+            ));
+        }
+        if self.max_body_bytes == 0 {
+            return Err(E::new("auth.max_body_bytes", "must be greater than zero"));
+        }
+        let later = "is not available in this release";
+        if self.reuse_detection {
+            return Err(E::new("auth.reuse_detection", later));
+        }
+        if !self.reuse_grace_seconds.is_zero() {
+            return Err(E::new("auth.reuse_grace_seconds", later));
+        }
+        if !self.session_max_lifetime.is_zero() {
+            return Err(E::new("auth.session_max_lifetime", later));
+        }
+        if self.transport == Transport::Cookie {
+            return Err(E::new("auth.transport", format!("\"cookie\" {later}")));
+        }
+        Ok(())
+    }
+}

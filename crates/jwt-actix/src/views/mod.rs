@@ -1,0 +1,48 @@
+//! The token views. Each is a plain async handler; an app replacing one can
+//! call the others' building blocks ([`JwtAuth::authenticate`](crate::JwtAuth::authenticate),
+//! [`RequestData`](crate::RequestData), the events).
+
+mod obtain;
+mod refresh;
+mod verify;
+
+pub use obtain::obtain;
+pub use refresh::refresh;
+pub use verify::verify;
+
+use actix_web::{HttpRequest, HttpResponse};
+
+use crate::auth::JwtAuth;
+use crate::error::ApiError;
+use crate::messages::Messages;
+use crate::store::UserStore;
+
+/// The [`JwtAuth`] the routes registered as app data.
+pub fn jwt_auth<S: UserStore>(req: &HttpRequest) -> Result<JwtAuth<S>, ApiError> {
+    req.app_data::<JwtAuth<S>>().cloned().ok_or_else(|| {
+        tracing::error!("a token view ran without its JwtAuth: mount it with JwtAuth::token_routes().configure()");
+        ApiError::internal(&Messages::default())
+    })
+}
+
+/// The JSON 405 of the token routes (`Allow: POST`).
+pub async fn post_only<S: UserStore>(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let jwt = jwt_auth::<S>(&req)?;
+    Err(ApiError::method_not_allowed(
+        jwt.messages(),
+        req.method().as_str(),
+        "POST",
+    ))
+}
+
+/// A signed token, ready for the answer and the events.
+pub(crate) fn issue(
+    jwt: &JwtAuth<impl UserStore>,
+    token: jwt_core::Token,
+) -> Result<crate::IssuedToken, ApiError> {
+    let encoded = jwt.tokens().encode(&token).map_err(|err| {
+        tracing::error!(reason = err.reason(), "a token could not be signed");
+        ApiError::internal(jwt.messages())
+    })?;
+    Ok(crate::IssuedToken::new(token, encoded))
+}

@@ -1,0 +1,78 @@
+//! `POST obtain/`: credentials in, a refresh and an access token out.
+
+use std::sync::Arc;
+
+use actix_web::web::Payload;
+use actix_web::{HttpRequest, HttpResponse};
+use serde_json::json;
+
+use super::{issue, jwt_auth};
+use crate::auth::request_info;
+use crate::body::{FieldReader, RequestData, Trim};
+use crate::error::ApiError;
+use crate::events::{TokenObtained, TokenPair};
+use crate::store::UserStore;
+
+/// `{"username", "password"}` → `{"refresh", "access"}`; 401 for wrong
+/// credentials, an unknown or an inactive user alike.
+pub async fn obtain<S: UserStore>(
+    req: HttpRequest,
+    payload: Payload,
+) -> Result<HttpResponse, ApiError> {
+    let jwt = jwt_auth::<S>(&req)?;
+    let messages = jwt.messages();
+    let data = RequestData::read(&req, payload, jwt.settings().max_body_bytes, messages).await?;
+    let mut fields = FieldReader::new(&data, messages);
+    let username = fields.string("username", Trim::Yes);
+    let password = fields.string("password", Trim::No);
+    fields.finish()?;
+    let (Some(username), Some(password)) = (username, password) else {
+        return Err(ApiError::internal(messages));
+    };
+
+    let user = jwt.authenticate(&username, &password).await?;
+    let store = jwt.store();
+    let refresh = jwt
+        .tokens()
+        .refresh_for_user_with(store.user_id(&user), |claims| {
+            store.add_claims(&user, claims)
+        })
+        .map_err(|err| {
+            tracing::error!(reason = err.reason(), "a refresh token could not be minted");
+            ApiError::internal(messages)
+        })?;
+    let access = jwt
+        .tokens()
+        .access_from(&refresh)
+        .map_err(|_| ApiError::internal(messages))?;
+    let refresh = Arc::new(issue(&jwt, refresh)?);
+    let access = Arc::new(issue(&jwt, access)?);
+
+    if jwt.settings().update_last_login {
+        store
+            .update_last_login(&user)
+            .await
+            .map_err(|err| jwt.backend_failure(&err))?;
+    }
+    if jwt.has_listeners() {
+        let event = TokenObtained {
+            pairs: vec![
+                TokenPair {
+                    token: Arc::clone(&refresh),
+                    parent: None,
+                },
+                TokenPair {
+                    token: Arc::clone(&access),
+                    parent: Some(Arc::clone(&refresh)),
+                },
+            ],
+            user,
+            request: request_info(&req),
+        };
+        jwt.emit_obtained(&event).await?;
+    }
+    Ok(HttpResponse::Ok().json(json!({
+        "refresh": refresh.encoded(),
+        "access": access.encoded(),
+    })))
+}

@@ -1,0 +1,92 @@
+//! `POST refresh/`: a refresh token in, an access token (and, with
+//! rotation, a new refresh token) out.
+
+use std::sync::Arc;
+
+use actix_web::web::Payload;
+use actix_web::{HttpRequest, HttpResponse};
+use serde_json::json;
+
+use super::{issue, jwt_auth};
+use crate::auth::request_info;
+use crate::body::{FieldReader, RequestData, Trim};
+use crate::error::ApiError;
+use crate::events::{IssuedToken, TokenPair, TokenRefreshed};
+use crate::identity::load_user;
+use crate::store::UserStore;
+
+/// `{"refresh"}` → `{"access"}`, plus `"refresh"` with rotation. The token
+/// must be a valid refresh token of an existing, active user whose
+/// tokens-valid-since cut-off it postdates.
+pub async fn refresh<S: UserStore>(
+    req: HttpRequest,
+    payload: Payload,
+) -> Result<HttpResponse, ApiError> {
+    let jwt = jwt_auth::<S>(&req)?;
+    let messages = jwt.messages();
+    let data = RequestData::read(&req, payload, jwt.settings().max_body_bytes, messages).await?;
+    let mut fields = FieldReader::new(&data, messages);
+    let raw = fields.string("refresh", Trim::Yes);
+    fields.finish()?;
+    let Some(raw) = raw else {
+        return Err(ApiError::internal(messages));
+    };
+
+    let tokens = jwt.tokens();
+    let presented = tokens
+        .verify(&raw, tokens.refresh_type())
+        .map_err(|err| ApiError::token(messages, &err))?;
+    let user = load_user(&jwt, &presented).await?;
+    let access = tokens
+        .access_from(&presented)
+        .map_err(|_| ApiError::internal(messages))?;
+    let rotated = if jwt.settings().rotate_refresh_tokens {
+        Some(
+            tokens
+                .rotate(&presented)
+                .map_err(|_| ApiError::internal(messages))?,
+        )
+    } else {
+        None
+    };
+    let access = Arc::new(issue(&jwt, access)?);
+    let rotated = rotated
+        .map(|token| issue(&jwt, token))
+        .transpose()?
+        .map(Arc::new);
+    let presented = Arc::new(IssuedToken::new(presented, raw));
+
+    if jwt.has_listeners() {
+        let pairs = match &rotated {
+            None => vec![TokenPair {
+                token: Arc::clone(&access),
+                parent: Some(Arc::clone(&presented)),
+            }],
+            Some(new_refresh) => vec![
+                TokenPair {
+                    token: Arc::clone(&access),
+                    parent: Some(Arc::clone(new_refresh)),
+                },
+                TokenPair {
+                    token: Arc::clone(new_refresh),
+                    parent: Some(Arc::clone(&presented)),
+                },
+            ],
+        };
+        let event = TokenRefreshed {
+            pairs,
+            refresh: presented,
+            rotated: rotated.is_some(),
+            user,
+            request: request_info(&req),
+        };
+        jwt.emit_refreshed(&event).await?;
+    }
+    let body = match &rotated {
+        Some(new_refresh) => {
+            json!({ "access": access.encoded(), "refresh": new_refresh.encoded() })
+        }
+        None => json!({ "access": access.encoded() }),
+    };
+    Ok(HttpResponse::Ok().json(body))
+}
