@@ -529,3 +529,28 @@ async fn a_view_can_be_replaced_and_the_others_stay() {
         "the other views stay, under any prefix"
     );
 }
+
+#[actix_web::test]
+async fn password_checks_run_off_the_executor_a_few_at_a_time() {
+    let h = Harness::with_slots(common::token_settings(), AuthSettings::default(), Some(2));
+    h.store
+        .counters
+        .check_millis
+        .store(30, std::sync::atomic::Ordering::SeqCst);
+    let app = test::init_service(common::app(h.jwt.clone())).await;
+    let started = std::time::Instant::now();
+    let logins = (0..8).map(|_| call(&app, post_json(OBTAIN, credentials("alice", PASSWORD))));
+    let answers = futures_util::future::join_all(logins).await;
+    assert!(answers.iter().all(|a| a.status == StatusCode::OK));
+    let most = h
+        .store
+        .counters
+        .most_at_once
+        .load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(
+        most, 2,
+        "never more than the configured slots at once, and they did overlap"
+    );
+    // 8 checks of 30 ms in 2 slots cannot finish in under 4 rounds.
+    assert!(started.elapsed() >= std::time::Duration::from_millis(110));
+}

@@ -35,6 +35,10 @@ pub struct Counters {
     pub dummy_checks: AtomicUsize,
     pub loads_by_id: AtomicUsize,
     pub last_logins: AtomicUsize,
+    pub checking_now: AtomicUsize,
+    pub most_at_once: AtomicUsize,
+    /// Milliseconds each password check takes.
+    pub check_millis: std::sync::atomic::AtomicU64,
 }
 
 #[derive(Clone, Default)]
@@ -132,7 +136,14 @@ impl UserStore for TestStore {
     }
 
     fn check_password(&self, user: Option<&User>, password: &str) -> bool {
-        self.counters.password_checks.fetch_add(1, Ordering::SeqCst);
+        let counters = &self.counters;
+        counters.password_checks.fetch_add(1, Ordering::SeqCst);
+        let now = counters.checking_now.fetch_add(1, Ordering::SeqCst) + 1;
+        counters.most_at_once.fetch_max(now, Ordering::SeqCst);
+        std::thread::sleep(std::time::Duration::from_millis(
+            counters.check_millis.load(Ordering::SeqCst),
+        ));
+        counters.checking_now.fetch_sub(1, Ordering::SeqCst);
         match user {
             Some(_) => password == PASSWORD,
             None => {
@@ -176,15 +187,21 @@ impl Harness {
     }
 
     pub fn with(tokens: TokenSettings, auth: AuthSettings) -> Self {
+        Harness::with_slots(tokens, auth, None)
+    }
+
+    pub fn with_slots(tokens: TokenSettings, auth: AuthSettings, slots: Option<usize>) -> Self {
         let store = TestStore::new();
         let clock = ManualClock::at(NOW);
         let service = TokenService::builder(&tokens)
             .clock(clock.clone())
             .build()
             .unwrap();
-        let jwt = JwtAuth::builder(service, auth, store.clone())
-            .build()
-            .unwrap();
+        let mut builder = JwtAuth::builder(service, auth, store.clone());
+        if let Some(slots) = slots {
+            builder = builder.password_concurrency(slots);
+        }
+        let jwt = builder.build().unwrap();
         Harness { store, clock, jwt }
     }
 
