@@ -1,0 +1,60 @@
+//! Running embedded migrations, safely when several instances start at once.
+
+use diesel::RunQueryDsl;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
+
+use super::{Database, DbConnection, DbError};
+
+/// The migrations of one owner (a crate), for each backend: functions
+/// returning the constants `embed_migrations!` makes.
+///
+/// ```ignore
+/// const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+/// const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+/// const MIGRATIONS: Migrations = Migrations { owner: "server", sqlite: || SQLITE, postgres: || POSTGRES };
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Migrations {
+    /// Shown in logs and by `jwt-server migrate`.
+    pub owner: &'static str,
+    /// The SQLite migrations.
+    pub sqlite: fn() -> EmbeddedMigrations,
+    /// The PostgreSQL migrations.
+    pub postgres: fn() -> EmbeddedMigrations,
+}
+
+/// An arbitrary constant naming the migration lock.
+const ADVISORY_LOCK: i64 = 0x6a77_742d_6d69_6772;
+
+/// Runs the pending migrations of each set, in order, and returns the
+/// versions applied (`owner/version`). On PostgreSQL it holds an advisory
+/// lock meanwhile, so two instances starting at once do not race; SQLite's
+/// own write lock serializes them there.
+pub fn run_migrations(db: &Database, sets: &[Migrations]) -> Result<Vec<String>, DbError> {
+    let mut conn = db.get()?;
+    let conn: &mut DbConnection = &mut conn;
+    let mut applied = Vec::new();
+    match conn {
+        DbConnection::Pg(pg) => {
+            diesel::sql_query(format!("SELECT pg_advisory_lock({ADVISORY_LOCK})")).execute(pg)?;
+            let outcome = sets.iter().try_for_each(|set| {
+                let versions = pg
+                    .run_pending_migrations((set.postgres)())
+                    .map_err(|err| DbError::Migration(format!("{}: {err}", set.owner)))?;
+                applied.extend(versions.iter().map(|v| format!("{}/{v}", set.owner)));
+                Ok::<_, DbError>(())
+            });
+            diesel::sql_query(format!("SELECT pg_advisory_unlock({ADVISORY_LOCK})")).execute(pg)?;
+            outcome?;
+        }
+        DbConnection::Sqlite(sqlite) => {
+            for set in sets {
+                let versions = sqlite
+                    .run_pending_migrations((set.sqlite)())
+                    .map_err(|err| DbError::Migration(format!("{}: {err}", set.owner)))?;
+                applied.extend(versions.iter().map(|v| format!("{}/{v}", set.owner)));
+            }
+        }
+    }
+    Ok(applied)
+}

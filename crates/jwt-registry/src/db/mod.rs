@@ -1,0 +1,16 @@
+//! The database: URL, connections for SQLite and PostgreSQL, the pool,
+//! write transactions, migrations.
+
+mod connection;
+mod error;
+mod migrate;
+mod pool;
+mod transaction;
+mod url;
+
+pub use connection::DbConnection;
+pub use error::DbError;
+pub use migrate::{Migrations, run_migrations};
+pub use pool::{Connection, Database};
+pub use transaction::write_transaction;
+pub use url::DatabaseUrl;

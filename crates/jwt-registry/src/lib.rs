@@ -1,0 +1,37 @@
+//! The token registry: every issued token remembered (which user, which
+//! device, derived from which token) in SQLite or PostgreSQL, so that any
+//! token or a whole login tree can be force-expired at once.
+//!
+//! This release holds the database layer the registry stands on: the
+//! `[registry]` settings' `database_url`, a pool of connections to SQLite
+//! (WAL, busy timeout, foreign keys, `BEGIN IMMEDIATE` writes) or PostgreSQL
+//! behind one connection type, and a migration runner (under an advisory
+//! lock on PostgreSQL).
+//!
+//! # Getting started
+//!
+//! ```
+//! use jwt_registry::db::{Database, DatabaseUrl};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let url = DatabaseUrl::parse(dir.path().join("jwt.sqlite3").to_str().unwrap())?;
+//! let db = Database::connect(&url)?;
+//! db.ping()?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Features
+//!
+//! | feature | default | what |
+//! | --- | --- | --- |
+//! | *(none)* | | SQLite is bundled; PostgreSQL uses libpq, linked as the final binary chooses |
+
+#![cfg_attr(
+    not(test),
+    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+pub mod db;
+mod settings;
+
+pub use settings::RegistrySettings;

@@ -1,0 +1,59 @@
+//! The demo app's routes.
+
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::{App, HttpRequest, HttpResponse, web};
+use jwt_actix::{ApiError, Authenticated, JwtAuth, protected_resource};
+use jwt_registry::db::Database;
+use serde_json::json;
+
+use crate::users::{DemoUser, DemoUserStore};
+
+/// Token routes at `/api/v1/auth/token/`, `GET /api/v1/me/`, `GET /healthz`,
+/// and a JSON 404 for anything else.
+pub fn app(
+    jwt: JwtAuth<DemoUserStore>,
+    db: Database,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl actix_web::body::MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(web::Data::new(db))
+        .app_data(web::Data::new(jwt.messages().clone()))
+        .wrap(jwt.middleware())
+        .service(web::scope("/api/v1/auth/token").configure(jwt.token_routes().configure()))
+        .service(protected_resource::<DemoUser>("/api/v1/me/", "GET").route(web::get().to(me)))
+        .service(web::resource(["/healthz", "/healthz/"]).route(web::get().to(healthz)))
+        .default_service(web::to(not_found))
+}
+
+async fn me(auth: Authenticated<DemoUser>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({"id": auth.user().id, "username": auth.user().username}))
+}
+
+async fn healthz(
+    db: web::Data<Database>,
+    messages: web::Data<jwt_actix::Messages>,
+) -> Result<HttpResponse, ApiError> {
+    let db = db.into_inner();
+    match web::block(move || db.ping()).await {
+        Ok(Ok(())) => Ok(HttpResponse::Ok().json(json!({"status": "ok"}))),
+        Ok(Err(err)) => {
+            tracing::warn!(error = %err, "health check: database unreachable");
+            Err(ApiError::unavailable(&messages))
+        }
+        Err(_) => Err(ApiError::internal(&messages)),
+    }
+}
+
+async fn not_found(
+    _: HttpRequest,
+    messages: web::Data<jwt_actix::Messages>,
+) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::not_found(&messages))
+}

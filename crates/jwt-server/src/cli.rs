@@ -1,0 +1,61 @@
+//! The command line (CONTRACT §5).
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+/// JWT authentication demo server and admin commands.
+#[derive(Debug, Parser)]
+#[command(name = "jwt-server", version, about)]
+pub struct Cli {
+    /// Settings file (TOML). Defaults to jwt.toml in the working directory, if present.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run pending migrations and serve the demo app.
+    Serve {
+        /// Address to listen on (overrides [server] bind); port 0 picks a free one.
+        #[arg(long, value_name = "ADDR")]
+        bind: Option<String>,
+    },
+    /// Run pending migrations and say which.
+    Migrate,
+    /// Manage the demo app's users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user.
+    Create {
+        /// The username (case-sensitive).
+        name: String,
+        /// Read the password from standard input (one trailing newline is stripped).
+        #[arg(
+            long,
+            conflicts_with = "password",
+            required_unless_present = "password"
+        )]
+        password_stdin: bool,
+        /// The password (visible to other users of this machine: prefer --password-stdin).
+        #[arg(long, value_name = "P")]
+        password: Option<String>,
+        /// Create the user disabled.
+        #[arg(long)]
+        inactive: bool,
+    },
+    /// Disable a user: they can no longer log in or use their tokens.
+    Deactivate {
+        /// The username.
+        name: String,
+    },
+}

@@ -1,0 +1,57 @@
+//! `jwt-server`: the demo app (JWT-authenticated API on SQLite or
+//! PostgreSQL) and its admin command line. See CONTRACT §5 and the README.
+
+mod app;
+mod cli;
+mod commands;
+mod error;
+mod settings;
+mod signing_key;
+mod users;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::{Cli, Command, UserCommand};
+use crate::error::CliError;
+use crate::settings::Settings;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("jwt-server: {err}");
+            ExitCode::from(err.exit_code())
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), CliError> {
+    let settings = Settings::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Serve { bind } => commands::serve(settings, bind),
+        Command::Migrate => commands::migrate(&settings),
+        Command::User {
+            command:
+                UserCommand::Create {
+                    name,
+                    password_stdin,
+                    password,
+                    inactive,
+                },
+        } => commands::user_create(&settings, &name, password, password_stdin, inactive),
+        Command::User {
+            command: UserCommand::Deactivate { name },
+        } => commands::user_deactivate(&settings, &name),
+    }
+}

@@ -1,0 +1,33 @@
+//! The demo app's users: a small table, argon2 hashes.
+
+mod password;
+mod repository;
+mod store;
+
+pub use password::Passwords;
+pub use repository::{DemoUser, NewUserError, Users};
+pub use store::DemoUserStore;
+
+/// The migrations of the demo app's tables.
+pub const MIGRATIONS: jwt_registry::db::Migrations = jwt_registry::db::Migrations {
+    owner: "server",
+    sqlite: || SQLITE,
+    postgres: || POSTGRES,
+};
+
+const SQLITE: diesel_migrations::EmbeddedMigrations =
+    diesel_migrations::embed_migrations!("migrations/sqlite");
+const POSTGRES: diesel_migrations::EmbeddedMigrations =
+    diesel_migrations::embed_migrations!("migrations/postgres");
+
+diesel::table! {
+    demo_user (id) {
+        id -> BigInt,
+        username -> Text,
+        password_hash -> Text,
+        is_active -> Bool,
+        last_login -> Nullable<Timestamp>,
+        tokens_valid_since -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}

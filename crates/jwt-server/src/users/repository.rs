@@ -1,0 +1,111 @@
+//! Queries on the `demo_user` table.
+
+use chrono::{NaiveDateTime, Utc};
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as QueryError};
+use jwt_registry::db::{Database, DbError};
+
+use super::demo_user;
+
+/// A user of the demo app.
+#[derive(Clone, Debug, PartialEq, Eq, Queryable, Selectable)]
+#[diesel(table_name = demo_user)]
+pub struct DemoUser {
+    pub id: i64,
+    pub username: String,
+    pub password_hash: String,
+    pub is_active: bool,
+    pub last_login: Option<NaiveDateTime>,
+    pub tokens_valid_since: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = demo_user)]
+struct NewUser<'a> {
+    username: &'a str,
+    password_hash: &'a str,
+    is_active: bool,
+    created_at: NaiveDateTime,
+}
+
+/// Why a user could not be created.
+#[derive(Debug, thiserror::Error)]
+pub enum NewUserError {
+    #[error("a user named {0:?} already exists")]
+    Exists(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+/// The `demo_user` table. Every method blocks: call it off the executor.
+#[derive(Clone, Debug)]
+pub struct Users {
+    db: Database,
+}
+
+impl Users {
+    pub fn new(db: Database) -> Self {
+        Users { db }
+    }
+
+    pub fn create(
+        &self,
+        username: &str,
+        password_hash: &str,
+        active: bool,
+    ) -> Result<i64, NewUserError> {
+        let mut conn = self.db.get()?;
+        let inserted = diesel::insert_into(demo_user::table)
+            .values(NewUser {
+                username,
+                password_hash,
+                is_active: active,
+                created_at: Utc::now().naive_utc(),
+            })
+            .returning(demo_user::id)
+            .get_result(&mut conn);
+        match inserted {
+            Ok(id) => Ok(id),
+            Err(QueryError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+                Err(NewUserError::Exists(username.to_owned()))
+            }
+            Err(err) => Err(NewUserError::Db(err.into())),
+        }
+    }
+
+    pub fn find_by_username(&self, username: &str) -> Result<Option<DemoUser>, DbError> {
+        let mut conn = self.db.get()?;
+        Ok(demo_user::table
+            .filter(demo_user::username.eq(username))
+            .select(DemoUser::as_select())
+            .first(&mut conn)
+            .optional()?)
+    }
+
+    pub fn find_by_id(&self, id: i64) -> Result<Option<DemoUser>, DbError> {
+        let mut conn = self.db.get()?;
+        Ok(demo_user::table
+            .find(id)
+            .select(DemoUser::as_select())
+            .first(&mut conn)
+            .optional()?)
+    }
+
+    /// Disables a user; `false` when there is no such user.
+    pub fn deactivate(&self, username: &str) -> Result<bool, DbError> {
+        let mut conn = self.db.get()?;
+        let changed = diesel::update(demo_user::table.filter(demo_user::username.eq(username)))
+            .set(demo_user::is_active.eq(false))
+            .execute(&mut conn)?;
+        Ok(changed > 0)
+    }
+
+    pub fn touch_last_login(&self, id: i64) -> Result<(), DbError> {
+        let mut conn = self.db.get()?;
+        diesel::update(demo_user::table.find(id))
+            .set(demo_user::last_login.eq(Utc::now().naive_utc()))
+            .execute(&mut conn)?;
+        Ok(())
+    }
+}

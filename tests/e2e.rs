@@ -1,0 +1,417 @@
+//! End to end: the real `jwt-server` binary, a temp SQLite file (and
+//! PostgreSQL when `DATABASE_URL` is set), real HTTP.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_jwt-server");
+
+/// `jwt-server` in `dir`, with no `JWT__*` variable from outside but `env`.
+fn command(dir: &Path, env: &[(&str, &str)]) -> Command {
+    let mut command = Command::new(BIN);
+    command.current_dir(dir).env("RUST_LOG", "warn");
+    for (name, _) in std::env::vars() {
+        if name.starts_with("JWT__") {
+            command.env_remove(name);
+        }
+    }
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    command
+}
+
+fn run(dir: &Path, env: &[(&str, &str)], args: &[&str], stdin: &str) -> Output {
+    let mut child = command(dir, env)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Server {
+    fn start(dir: &Path, env: &[(&str, &str)]) -> Server {
+        let mut child = command(dir, env)
+            .args(["serve", "--bind", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        let port = first
+            .trim()
+            .strip_prefix("listening on http://127.0.0.1:")
+            .unwrap_or_else(|| panic!("first line: {first:?}"))
+            .parse()
+            .unwrap();
+        Server { child, port }
+    }
+
+    /// SIGTERM, and the exit status of the graceful stop.
+    fn stop(mut self) -> std::process::ExitStatus {
+        Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
+        self.child.wait().unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+struct Answer {
+    status: u16,
+    head: String,
+    body: Value,
+}
+
+/// One HTTP/1.1 request on a fresh connection.
+fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Answer {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut request =
+        format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    let chunked = headers
+        .iter()
+        .any(|(name, value)| *name == "Transfer-Encoding" && *value == "chunked");
+    if !chunked {
+        request.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).unwrap();
+    if chunked {
+        for piece in body.chunks(4096) {
+            // The server may answer 413 and close before all is sent.
+            if stream
+                .write_all(format!("{:x}\r\n", piece.len()).as_bytes())
+                .is_err()
+                || stream.write_all(piece).is_err()
+                || stream.write_all(b"\r\n").is_err()
+            {
+                break;
+            }
+        }
+        let _ = stream.write_all(b"0\r\n\r\n");
+    } else {
+        stream.write_all(body).unwrap();
+    }
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    let text = String::from_utf8_lossy(&response);
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    Answer {
+        status,
+        head: head.to_owned(),
+        body: serde_json::from_str(body).unwrap_or(Value::Null),
+    }
+}
+
+fn post_json(port: u16, path: &str, body: Value) -> Answer {
+    http(
+        port,
+        "POST",
+        path,
+        &[("Content-Type", "application/json")],
+        body.to_string().as_bytes(),
+    )
+}
+
+/// The README's walk: create a user, obtain, me, refresh, verify.
+fn walk(dir: &Path, env: &[(&str, &str)]) {
+    let created = run(
+        dir,
+        env,
+        &["user", "create", "alice", "--password-stdin"],
+        "wonderland-42\n",
+    );
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&created.stdout),
+        "created user alice with id 1\n"
+    );
+    let again = run(
+        dir,
+        env,
+        &["user", "create", "alice", "--password", "other"],
+        "",
+    );
+    assert_eq!(again.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("already exists"), "{stderr}");
+    let inactive = run(
+        dir,
+        env,
+        &[
+            "user",
+            "create",
+            "bob",
+            "--password",
+            "builder-7",
+            "--inactive",
+        ],
+        "",
+    );
+    assert!(inactive.status.success());
+
+    let server = Server::start(dir, env);
+    let port = server.port;
+    let health = http(port, "GET", "/healthz", &[], b"");
+    assert_eq!(
+        (health.status, health.body.clone()),
+        (200, json!({"status": "ok"}))
+    );
+
+    // One trailing newline was stripped from the password on stdin.
+    let pair = post_json(
+        port,
+        "/api/v1/auth/token/obtain/",
+        json!({"username": "alice", "password": "wonderland-42"}),
+    );
+    assert_eq!(pair.status, 200, "{:?}", pair.body);
+    let access = pair.body["access"].as_str().unwrap().to_owned();
+    let refresh = pair.body["refresh"].as_str().unwrap().to_owned();
+    let bob = post_json(
+        port,
+        "/api/v1/auth/token/obtain",
+        json!({"username": "bob", "password": "builder-7"}),
+    );
+    assert_eq!(bob.status, 401, "inactive user");
+
+    let me = http(
+        port,
+        "GET",
+        "/api/v1/me/",
+        &[("Authorization", &format!("Bearer {access}"))],
+        b"",
+    );
+    assert_eq!(
+        (me.status, me.body),
+        (200, json!({"id": 1, "username": "alice"}))
+    );
+    let anonymous = http(port, "GET", "/api/v1/me", &[], b"");
+    assert_eq!(anonymous.status, 401);
+    assert!(
+        anonymous
+            .head
+            .contains("www-authenticate: Bearer realm=\"api\""),
+        "{}",
+        anonymous.head
+    );
+
+    let refreshed = post_json(
+        port,
+        "/api/v1/auth/token/refresh/",
+        json!({ "refresh": refresh }),
+    );
+    assert_eq!(refreshed.status, 200);
+    let new_access = refreshed.body["access"].as_str().unwrap();
+    let verified = post_json(
+        port,
+        "/api/v1/auth/token/verify/",
+        json!({ "token": new_access }),
+    );
+    assert_eq!((verified.status, verified.body), (200, json!({})));
+
+    // Form bodies and a chunked body past the limit, over real HTTP.
+    let form = http(
+        port,
+        "POST",
+        "/api/v1/auth/token/verify",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        format!("token={access}").as_bytes(),
+    );
+    assert_eq!(form.status, 200);
+    let big = vec![b' '; 200_000];
+    let too_large = http(
+        port,
+        "POST",
+        "/api/v1/auth/token/obtain/",
+        &[
+            ("Content-Type", "application/json"),
+            ("Transfer-Encoding", "chunked"),
+        ],
+        &big,
+    );
+    assert_eq!(
+        (too_large.status, too_large.body),
+        (413, json!({"detail": "Request body is too large."}))
+    );
+
+    // Deactivated while the server runs: the token stops working.
+    let deactivated = run(dir, env, &["user", "deactivate", "alice"], "");
+    assert!(deactivated.status.success());
+    let me = http(
+        port,
+        "GET",
+        "/api/v1/me/",
+        &[("Authorization", &format!("Bearer {access}"))],
+        b"",
+    );
+    assert_eq!(
+        (me.status, me.body["code"].clone()),
+        (401, json!("user_inactive"))
+    );
+
+    let status = server.stop();
+    assert!(status.success(), "graceful stop: {status:?}");
+}
+
+#[test]
+fn the_readme_walk_works_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    walk(dir.path(), &[]);
+    assert!(
+        dir.path().join("jwt.sqlite3").exists(),
+        "the default database, in the working directory"
+    );
+    let key = std::fs::metadata(dir.path().join("jwt-signing.key")).unwrap();
+    assert_eq!(key.len(), 64, "a signing key was made beside it");
+}
+
+#[test]
+fn the_readme_walk_works_on_postgres() {
+    let Some(base) = std::env::var("DATABASE_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+    else {
+        eprintln!("SKIPPED: DATABASE_URL is not set: the PostgreSQL end-to-end walk did not run");
+        return;
+    };
+    use diesel::{Connection, PgConnection, RunQueryDsl};
+    let name = format!(
+        "jwt_e2e_{}_{}",
+        std::process::id(),
+        chrono::Utc::now().timestamp_micros()
+    );
+    let mut admin = PgConnection::establish(&base).unwrap();
+    diesel::sql_query(format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .unwrap();
+    let (prefix, _) = base.split('?').next().unwrap().rsplit_once('/').unwrap();
+    let url = format!("{prefix}/{name}");
+    let dir = tempfile::tempdir().unwrap();
+    let key = "e2e-signing-key-0123456789abcdef0123456789";
+    walk(
+        dir.path(),
+        &[
+            ("JWT__REGISTRY__DATABASE_URL", &url),
+            ("JWT__TOKENS__SIGNING_KEY", key),
+        ],
+    );
+    assert!(
+        !dir.path().join("jwt-signing.key").exists(),
+        "no key file for PostgreSQL"
+    );
+    diesel::sql_query(format!("DROP DATABASE {name} WITH (FORCE)"))
+        .execute(&mut admin)
+        .unwrap();
+}
+
+#[test]
+fn postgres_without_a_signing_key_is_a_settings_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        dir.path(),
+        &[("JWT__REGISTRY__DATABASE_URL", "postgres://127.0.0.1:1/none")],
+        &["serve"],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("tokens.signing_key"), "{stderr}");
+}
+
+type BadStart<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str], &'a str);
+
+#[test]
+fn a_bad_setting_exits_2_with_one_line_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "[tokens]\naccess_token_lifetime = -5\n",
+    )
+    .unwrap();
+    // (environment, arguments, the setting the line names)
+    let cases: [BadStart<'_>; 5] = [
+        (
+            &[("JWT__TOKENS__LEEWAY", "soon")],
+            &["serve"],
+            "tokens.leeway",
+        ),
+        (
+            &[("JWT__TOKENS__ALGORITHM", "HS999")],
+            &["serve"],
+            "tokens.algorithm",
+        ),
+        (
+            &[("JWT__AUTH__MAX_BODY_BYTES", "lots")],
+            &["serve"],
+            "auth.max_body_bytes",
+        ),
+        (
+            &[],
+            &["--config", "bad.toml", "serve"],
+            "tokens.access_token_lifetime",
+        ),
+        (&[], &["serve", "--config", "missing.toml"], "missing.toml"),
+    ];
+    for (env, args, setting) in cases {
+        let out = run(dir.path(), env, args, "");
+        assert_eq!(out.status.code(), Some(2), "{args:?} {env:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.starts_with("jwt-server: invalid setting ") && stderr.contains(setting),
+            "{stderr}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+    let usage = run(dir.path(), &[], &["user", "create"], "");
+    assert_eq!(usage.status.code(), Some(2), "bad usage");
+    assert!(
+        !dir.path().join("jwt.sqlite3").exists(),
+        "nothing created on a bad start"
+    );
+}
