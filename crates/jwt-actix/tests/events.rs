@@ -114,16 +114,10 @@ impl Listener<User> for Keeper {
     }
 }
 
-fn jwt_with(
-    rotate: bool,
-    listeners: Vec<
-        Box<
-            dyn FnOnce(
-                jwt_actix::JwtAuthBuilder<TestStore>,
-            ) -> jwt_actix::JwtAuthBuilder<TestStore>,
-        >,
-    >,
-) -> JwtAuth<TestStore> {
+type AddListener =
+    Box<dyn FnOnce(jwt_actix::JwtAuthBuilder<TestStore>) -> jwt_actix::JwtAuthBuilder<TestStore>>;
+
+fn jwt_with(rotate: bool, listeners: Vec<AddListener>) -> JwtAuth<TestStore> {
     let tokens = TokenService::builder(&common::token_settings())
         .clock(ManualClock::at(NOW))
         .build()
