@@ -315,7 +315,7 @@ fn the_readme_walk_works_on_postgres() {
         .ok()
         .filter(|url| !url.is_empty())
     else {
-        eprintln!("SKIPPED: DATABASE_URL is not set: the PostgreSQL end-to-end walk did not run");
+        skipped("DATABASE_URL is not set: the PostgreSQL end-to-end walk did not run");
         return;
     };
     use diesel::{Connection, PgConnection, RunQueryDsl};
@@ -414,4 +414,11 @@ fn a_bad_setting_exits_2_with_one_line_naming_it() {
         !dir.path().join("jwt.sqlite3").exists(),
         "nothing created on a bad start"
     );
+}
+
+/// Says a test was skipped where `cargo test` shows it: straight to the
+/// process's stderr, past the test harness's capture.
+fn skipped(why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "SKIPPED: {why}");
 }

@@ -46,7 +46,10 @@ fn python() -> Option<String> {
             )
         }
         _ => {
-            eprintln!(
+            // Straight to stderr, past the harness's capture, so it shows.
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr().lock(),
                 "SKIPPED: tokens minted here are not checked with PyJWT: {python} has no PyJWT[crypto] (set JWT_TEST_PYTHON)"
             );
             None

@@ -89,7 +89,7 @@ fn postgres_write_transactions_commit_and_roll_back() {
         .ok()
         .filter(|url| !url.is_empty())
     else {
-        eprintln!("SKIPPED: DATABASE_URL is not set: the PostgreSQL test did not run");
+        skipped("DATABASE_URL is not set: the PostgreSQL test did not run");
         return;
     };
     use diesel::{Connection, PgConnection};
@@ -112,4 +112,11 @@ fn postgres_write_transactions_commit_and_roll_back() {
     diesel::sql_query(format!("DROP DATABASE {name} WITH (FORCE)"))
         .execute(&mut admin)
         .unwrap();
+}
+
+/// Says a test was skipped where `cargo test` shows it: straight to the
+/// process's stderr, past the test harness's capture.
+fn skipped(why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "SKIPPED: {why}");
 }
