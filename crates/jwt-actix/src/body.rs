@@ -230,4 +230,12 @@ impl<'a> FieldReader<'a> {
             Err(ApiError::invalid_fields(&self.errors))
         }
     }
+
+    /// The 400 answer when any field was refused, else the values read
+    /// (`username.zip(password)`: present whenever no field was refused).
+    pub fn finish_with<T>(self, values: Option<T>) -> Result<T, ApiError> {
+        let messages = self.messages;
+        self.finish()?;
+        values.ok_or_else(|| ApiError::internal(messages))
+    }
 }

@@ -10,9 +10,11 @@ pub use obtain::obtain;
 pub use refresh::refresh;
 pub use verify::verify;
 
+use actix_web::web::Payload;
 use actix_web::{HttpRequest, HttpResponse};
 
 use crate::auth::JwtAuth;
+use crate::body::{FieldReader, RequestData, Trim};
 use crate::error::ApiError;
 use crate::messages::Messages;
 use crate::store::UserStore;
@@ -33,6 +35,28 @@ pub async fn post_only<S: UserStore>(req: HttpRequest) -> Result<HttpResponse, A
         req.method().as_str(),
         "POST",
     ))
+}
+
+/// The body of a token view, read with the configured limit.
+pub(crate) async fn read_body<S: UserStore>(
+    jwt: &JwtAuth<S>,
+    req: &HttpRequest,
+    payload: Payload,
+) -> Result<RequestData, ApiError> {
+    RequestData::read(req, payload, jwt.settings().max_body_bytes, jwt.messages()).await
+}
+
+/// The one token field of `refresh/` and `verify/`.
+pub(crate) async fn read_token_field<S: UserStore>(
+    jwt: &JwtAuth<S>,
+    req: &HttpRequest,
+    payload: Payload,
+    name: &'static str,
+) -> Result<String, ApiError> {
+    let data = read_body(jwt, req, payload).await?;
+    let mut fields = FieldReader::new(&data, jwt.messages());
+    let token = fields.string(name, Trim::Yes);
+    fields.finish_with(token)
 }
 
 /// A signed token, ready for the answer and the events.

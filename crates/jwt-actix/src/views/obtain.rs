@@ -6,9 +6,9 @@ use actix_web::web::Payload;
 use actix_web::{HttpRequest, HttpResponse};
 use serde_json::json;
 
-use super::{issue, jwt_auth};
+use super::{issue, jwt_auth, read_body};
 use crate::auth::request_info;
-use crate::body::{FieldReader, RequestData, Trim};
+use crate::body::{FieldReader, Trim};
 use crate::error::ApiError;
 use crate::events::{TokenObtained, TokenPair};
 use crate::store::UserStore;
@@ -21,14 +21,11 @@ pub async fn obtain<S: UserStore>(
 ) -> Result<HttpResponse, ApiError> {
     let jwt = jwt_auth::<S>(&req)?;
     let messages = jwt.messages();
-    let data = RequestData::read(&req, payload, jwt.settings().max_body_bytes, messages).await?;
+    let data = read_body(&jwt, &req, payload).await?;
     let mut fields = FieldReader::new(&data, messages);
     let username = fields.string("username", Trim::Yes);
     let password = fields.string("password", Trim::No);
-    fields.finish()?;
-    let (Some(username), Some(password)) = (username, password) else {
-        return Err(ApiError::internal(messages));
-    };
+    let (username, password) = fields.finish_with(username.zip(password))?;
 
     let user = jwt.authenticate(&username, &password).await?;
     let store = jwt.store();

@@ -7,9 +7,8 @@ use actix_web::web::Payload;
 use actix_web::{HttpRequest, HttpResponse};
 use serde_json::json;
 
-use super::{issue, jwt_auth};
+use super::{issue, jwt_auth, read_token_field};
 use crate::auth::request_info;
-use crate::body::{FieldReader, RequestData, Trim};
 use crate::error::ApiError;
 use crate::events::{IssuedToken, TokenPair, TokenRefreshed};
 use crate::identity::load_user;
@@ -24,13 +23,7 @@ pub async fn refresh<S: UserStore>(
 ) -> Result<HttpResponse, ApiError> {
     let jwt = jwt_auth::<S>(&req)?;
     let messages = jwt.messages();
-    let data = RequestData::read(&req, payload, jwt.settings().max_body_bytes, messages).await?;
-    let mut fields = FieldReader::new(&data, messages);
-    let raw = fields.string("refresh", Trim::Yes);
-    fields.finish()?;
-    let Some(raw) = raw else {
-        return Err(ApiError::internal(messages));
-    };
+    let raw = read_token_field(&jwt, &req, payload, "refresh").await?;
 
     let tokens = jwt.tokens();
     let presented = tokens

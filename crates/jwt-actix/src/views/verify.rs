@@ -4,8 +4,7 @@ use actix_web::web::Payload;
 use actix_web::{HttpRequest, HttpResponse};
 use serde_json::json;
 
-use super::jwt_auth;
-use crate::body::{FieldReader, RequestData, Trim};
+use super::{jwt_auth, read_token_field};
 use crate::error::ApiError;
 use crate::store::UserStore;
 
@@ -16,16 +15,9 @@ pub async fn verify<S: UserStore>(
     payload: Payload,
 ) -> Result<HttpResponse, ApiError> {
     let jwt = jwt_auth::<S>(&req)?;
-    let messages = jwt.messages();
-    let data = RequestData::read(&req, payload, jwt.settings().max_body_bytes, messages).await?;
-    let mut fields = FieldReader::new(&data, messages);
-    let raw = fields.string("token", Trim::Yes);
-    fields.finish()?;
-    let Some(raw) = raw else {
-        return Err(ApiError::internal(messages));
-    };
+    let raw = read_token_field(&jwt, &req, payload, "token").await?;
     jwt.tokens()
         .verify_untyped(&raw)
-        .map_err(|err| ApiError::token(messages, &err))?;
+        .map_err(|err| ApiError::token(jwt.messages(), &err))?;
     Ok(HttpResponse::Ok().json(json!({})))
 }
