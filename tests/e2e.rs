@@ -408,8 +408,19 @@ fn a_bad_setting_exits_2_with_one_line_naming_it() {
         );
         assert!(out.stdout.is_empty());
     }
-    let usage = run(dir.path(), &[], &["user", "create"], "");
-    assert_eq!(usage.status.code(), Some(2), "bad usage");
+    for args in [
+        &["user", "create"][..],
+        &["frobnicate"],
+        &["serve", "--bind", "not an address"],
+    ] {
+        let usage = run(dir.path(), &[], args, "");
+        assert_eq!(usage.status.code(), Some(2), "bad usage: {args:?}");
+        let stderr = String::from_utf8_lossy(&usage.stderr);
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(stderr.starts_with("jwt-server: "), "{stderr}");
+    }
+    let help = run(dir.path(), &[], &["--help"], "");
+    assert!(help.status.success() && String::from_utf8_lossy(&help.stdout).contains("serve"));
     assert!(
         !dir.path().join("jwt.sqlite3").exists(),
         "nothing created on a bad start"

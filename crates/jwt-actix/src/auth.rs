@@ -177,7 +177,10 @@ impl<S: UserStore> JwtAuth<S> {
         let permit = Arc::clone(&self.inner.password_slots)
             .acquire_owned()
             .await
-            .map_err(|_| ApiError::internal(messages))?;
+            .map_err(|_| {
+                tracing::error!("the password-check semaphore is closed");
+                ApiError::internal(messages)
+            })?;
         let store = self.store().clone();
         let candidate = user.clone();
         let password = password.to_owned();

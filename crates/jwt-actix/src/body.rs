@@ -56,30 +56,32 @@ impl RequestData {
                 }
             }
         };
-        let declared = req
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| value.trim().parse::<u64>().ok());
-        let body = if declared.is_some_and(|length| length > limit as u64) {
+        let Some(format) = format else {
+            // No type: an empty body is `{}`, any byte is a 415, known
+            // from the length or the first chunk without reading further.
+            return match (declared_length(req), payload.next().await) {
+                (Some(0) | None, None) => Ok(RequestData::default()),
+                (Some(0) | None, Some(Ok(chunk))) if chunk.is_empty() => Ok(RequestData::default()),
+                _ => Err(ApiError::unsupported_media_type(messages, "")),
+            };
+        };
+        let body = if declared_length(req).is_some_and(|length| length > limit as u64) {
             Body::TooLarge
         } else {
             read_limited(&mut payload, limit)
                 .await
                 .map_err(|reason| ApiError::json_parse(messages, reason))?
         };
-        let bytes = match (format.is_some(), body) {
-            (false, Body::Complete(bytes)) if bytes.is_empty() => return Ok(RequestData::default()),
-            (false, _) => return Err(ApiError::unsupported_media_type(messages, "")),
-            (true, Body::TooLarge) => return Err(ApiError::payload_too_large(messages)),
-            (true, Body::Complete(bytes)) => bytes,
+        let bytes = match body {
+            Body::TooLarge => return Err(ApiError::payload_too_large(messages)),
+            Body::Complete(bytes) => bytes,
         };
         if bytes.is_empty() {
             return Ok(RequestData::default());
         }
         match format {
-            Some(Format::Form) => Ok(RequestData::from_form(&bytes)),
-            _ => RequestData::from_json(&bytes, messages),
+            Format::Form => Ok(RequestData::from_form(&bytes)),
+            Format::Json => RequestData::from_json(&bytes, messages),
         }
     }
 
@@ -113,6 +115,13 @@ impl RequestData {
     pub fn get(&self, name: &str) -> Option<&Value> {
         self.fields.get(name)
     }
+}
+
+fn declared_length(req: &HttpRequest) -> Option<u64> {
+    req.headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.trim().parse::<u64>().ok())
 }
 
 async fn read_limited(payload: &mut Payload, limit: usize) -> Result<Body, &'static str> {

@@ -327,8 +327,8 @@ impl ResponseError for ApiError {
                 HeaderValue::from_static("Bearer realm=\"api\""),
             ));
         }
-        if let Some(allow) = self.allow {
-            response.insert_header((header::ALLOW, HeaderValue::from_static(allow)));
+        if let Some(Ok(allow)) = self.allow.map(HeaderValue::from_str) {
+            response.insert_header((header::ALLOW, allow));
         }
         response.body(self.body.clone())
     }

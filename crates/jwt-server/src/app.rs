@@ -28,7 +28,11 @@ pub fn app(
         .wrap(jwt.middleware())
         .service(web::scope("/api/v1/auth/token").configure(jwt.token_routes().configure()))
         .service(protected_resource::<DemoUser>("/api/v1/me/", "GET").route(web::get().to(me)))
-        .service(web::resource(["/healthz", "/healthz/"]).route(web::get().to(healthz)))
+        .service(
+            web::resource(["/healthz", "/healthz/"])
+                .route(web::get().to(healthz))
+                .default_service(web::to(get_only)),
+        )
         .default_service(web::to(not_found))
 }
 
@@ -47,8 +51,22 @@ async fn healthz(
             tracing::warn!(error = %err, "health check: database unreachable");
             Err(ApiError::unavailable(&messages))
         }
-        Err(_) => Err(ApiError::internal(&messages)),
+        Err(err) => {
+            tracing::error!(error = %err, "health check did not run");
+            Err(ApiError::internal(&messages))
+        }
     }
+}
+
+async fn get_only(
+    req: HttpRequest,
+    messages: web::Data<jwt_actix::Messages>,
+) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::method_not_allowed(
+        &messages,
+        req.method().as_str(),
+        "GET",
+    ))
 }
 
 async fn not_found(

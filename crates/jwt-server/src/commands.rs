@@ -1,8 +1,7 @@
 //! The commands: serve, migrate, user create, user deactivate.
 
 use std::io::{Read, Write};
-use std::net::TcpListener;
-use std::path::Path;
+use std::net::{TcpListener, ToSocketAddrs};
 
 use jwt_actix::JwtAuth;
 use jwt_core::TokenService;
@@ -16,15 +15,9 @@ use crate::users::{self, DemoUserStore, NewUserError, Passwords, Users};
 
 /// Opens the database (creating a SQLite file, and saying so) and runs the
 /// pending migrations.
-fn open_database(settings: &Settings) -> Result<(Database, Vec<String>), CliError> {
-    let url = DatabaseUrl::parse(&settings.registry.database_url)?;
-    let new_file = match &url {
-        DatabaseUrl::Sqlite(path) => {
-            !Path::new(path.strip_prefix("file:").unwrap_or(path)).exists()
-        }
-        DatabaseUrl::Postgres(_) => false,
-    };
-    let db = Database::connect(&url)?;
+fn open_database(url: &DatabaseUrl) -> Result<(Database, Vec<String>), CliError> {
+    let new_file = url.sqlite_file().is_some_and(|file| !file.exists());
+    let db = Database::connect(url)?;
     if new_file {
         tracing::info!(database = %url, "created the database");
     }
@@ -32,14 +25,24 @@ fn open_database(settings: &Settings) -> Result<(Database, Vec<String>), CliErro
     Ok((db, applied))
 }
 
+/// The database the settings name.
+fn database_url(settings: &Settings) -> Result<DatabaseUrl, CliError> {
+    Ok(DatabaseUrl::parse(&settings.registry.database_url)?)
+}
+
+/// A line on stdout; a closed stdout is an error, not a panic.
+fn say(line: impl std::fmt::Display) -> Result<(), CliError> {
+    writeln!(std::io::stdout().lock(), "{line}")
+        .map_err(|err| CliError::failure(format!("cannot write to stdout: {err}")))
+}
+
 pub fn migrate(settings: &Settings) -> Result<(), CliError> {
-    let (_, applied) = open_database(settings)?;
-    let mut out = std::io::stdout().lock();
+    let (_, applied) = open_database(&database_url(settings)?)?;
     if applied.is_empty() {
-        writeln!(out, "no pending migrations").map_err(CliError::failure)?;
+        say("no pending migrations")?;
     }
     for version in applied {
-        writeln!(out, "applied {version}").map_err(CliError::failure)?;
+        say(format!("applied {version}"))?;
     }
     Ok(())
 }
@@ -67,10 +70,8 @@ pub fn user_create(
     if password.is_empty() {
         return Err(CliError::Usage("the password must not be empty".into()));
     }
-    let (db, _) = open_database(settings)?;
-    let hash = Passwords::new()
-        .and_then(|passwords| passwords.hash(&password))
-        .map_err(CliError::Failure)?;
+    let (db, _) = open_database(&database_url(settings)?)?;
+    let hash = Passwords::hash(&password).map_err(CliError::Failure)?;
     let id = Users::new(db)
         .create(name, &hash, !inactive)
         .map_err(|err| match err {
@@ -78,8 +79,7 @@ pub fn user_create(
             NewUserError::Db(err) => err.into(),
         })?;
     let state = if inactive { " (inactive)" } else { "" };
-    println!("created user {name} with id {id}{state}");
-    Ok(())
+    say(format!("created user {name} with id {id}{state}"))
 }
 
 /// The password on standard input, without one trailing newline.
@@ -100,32 +100,41 @@ fn read_password() -> Result<String, CliError> {
 }
 
 pub fn user_deactivate(settings: &Settings, name: &str) -> Result<(), CliError> {
-    let (db, _) = open_database(settings)?;
+    let (db, _) = open_database(&database_url(settings)?)?;
     if Users::new(db).deactivate(name)? {
-        println!("deactivated user {name}");
-        Ok(())
+        say(format!("deactivated user {name}"))
     } else {
         Err(CliError::failure(format!("no user named {name:?}")))
     }
 }
 
 pub fn serve(mut settings: Settings, bind: Option<String>) -> Result<(), CliError> {
-    let url = DatabaseUrl::parse(&settings.registry.database_url)?;
+    let url = database_url(&settings)?;
+    let bind = bind.unwrap_or_else(|| settings.server.bind.clone());
+    let address = bind
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut addresses| addresses.next())
+        .ok_or_else(|| {
+            CliError::Usage(format!(
+                "invalid setting server.bind: {bind:?} is not an address like 127.0.0.1:8000"
+            ))
+        })?;
     if let Some(created) = signing_key::ensure(&mut settings.tokens, &url)? {
         tracing::info!(path = %created.display(), "created a signing key (keep it secret: it signs every token)");
     }
     let tokens = TokenService::new(&settings.tokens)?;
+    // Every setting is checked before anything is created.
     settings.auth.check()?;
-    let bind = bind.unwrap_or_else(|| settings.server.bind.clone());
-    let (db, applied) = open_database(&settings)?;
+    let (db, applied) = open_database(&url)?;
     for version in &applied {
         tracing::info!(migration = %version, "applied");
     }
     let passwords = Passwords::new().map_err(CliError::Failure)?;
     let store = DemoUserStore::new(Users::new(db.clone()), passwords);
-    let jwt = JwtAuth::builder(tokens, settings.auth.clone(), store).build()?;
+    let jwt = JwtAuth::builder(tokens, settings.auth, store).build()?;
 
-    let listener = TcpListener::bind(&bind)
+    let listener = TcpListener::bind(address)
         .map_err(|err| CliError::failure(format!("cannot listen on {bind}: {err}")))?;
     let address = listener.local_addr().map_err(CliError::failure)?;
     let server = actix_web::HttpServer::new(move || app(jwt.clone(), db.clone()))

@@ -59,14 +59,20 @@ pub(crate) async fn read_token_field<S: UserStore>(
     fields.finish_with(token)
 }
 
+/// Logs a token error that should not happen and gives the 500.
+pub(crate) fn internal(messages: &Messages, what: &str, err: &jwt_core::Error) -> ApiError {
+    tracing::error!(reason = err.reason(), "{what}");
+    ApiError::internal(messages)
+}
+
 /// A signed token, ready for the answer and the events.
 pub(crate) fn issue(
     jwt: &JwtAuth<impl UserStore>,
     token: jwt_core::Token,
 ) -> Result<crate::IssuedToken, ApiError> {
-    let encoded = jwt.tokens().encode(&token).map_err(|err| {
-        tracing::error!(reason = err.reason(), "a token could not be signed");
-        ApiError::internal(jwt.messages())
-    })?;
+    let encoded = jwt
+        .tokens()
+        .encode(&token)
+        .map_err(|err| internal(jwt.messages(), "a token could not be signed", &err))?;
     Ok(crate::IssuedToken::new(token, encoded))
 }

@@ -6,7 +6,7 @@ use actix_web::web::Payload;
 use actix_web::{HttpRequest, HttpResponse};
 use serde_json::json;
 
-use super::{issue, jwt_auth, read_body};
+use super::{internal, issue, jwt_auth, read_body};
 use crate::auth::request_info;
 use crate::body::{FieldReader, Trim};
 use crate::error::ApiError;
@@ -41,7 +41,7 @@ pub async fn obtain<S: UserStore>(
     let access = jwt
         .tokens()
         .access_from(&refresh)
-        .map_err(|_| ApiError::internal(messages))?;
+        .map_err(|err| internal(messages, "an access token could not be derived", &err))?;
     let refresh = Arc::new(issue(&jwt, refresh)?);
     let access = Arc::new(issue(&jwt, access)?);
 

@@ -7,7 +7,7 @@ use actix_web::web::Payload;
 use actix_web::{HttpRequest, HttpResponse};
 use serde_json::json;
 
-use super::{issue, jwt_auth, read_token_field};
+use super::{internal, issue, jwt_auth, read_token_field};
 use crate::auth::request_info;
 use crate::error::ApiError;
 use crate::events::{IssuedToken, TokenPair, TokenRefreshed};
@@ -32,12 +32,12 @@ pub async fn refresh<S: UserStore>(
     let user = load_user(&jwt, &presented).await?;
     let access = tokens
         .access_from(&presented)
-        .map_err(|_| ApiError::internal(messages))?;
+        .map_err(|err| internal(messages, "an access token could not be derived", &err))?;
     let rotated = if jwt.settings().rotate_refresh_tokens {
         Some(
             tokens
                 .rotate(&presented)
-                .map_err(|_| ApiError::internal(messages))?,
+                .map_err(|err| internal(messages, "a refresh token could not be rotated", &err))?,
         )
     } else {
         None

@@ -3,7 +3,7 @@
 use diesel::RunQueryDsl;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
 
-use super::{Database, DbConnection, DbError};
+use super::{Database, DbConnection, DbError, write_transaction};
 
 /// The migrations of one owner (a crate), for each backend: functions
 /// returning the constants `embed_migrations!` makes.
@@ -27,9 +27,13 @@ pub struct Migrations {
 const ADVISORY_LOCK: i64 = 0x6a77_742d_6d69_6772;
 
 /// Runs the pending migrations of each set, in order, and returns the
-/// versions applied (`owner/version`). On PostgreSQL it holds an advisory
-/// lock meanwhile, so two instances starting at once do not race; SQLite's
-/// own write lock serializes them there.
+/// versions applied (`owner/version`). Two instances starting at once do
+/// not race: on PostgreSQL an advisory lock is held meanwhile; on SQLite
+/// the whole run is one `BEGIN IMMEDIATE` transaction (each migration a
+/// savepoint), so the second sees what the first applied.
+///
+/// Versions of all owners share Diesel's `__diesel_schema_migrations`:
+/// owners must not reuse each other's version strings.
 pub fn run_migrations(db: &Database, sets: &[Migrations]) -> Result<Vec<String>, DbError> {
     let mut conn = db.get()?;
     let conn: &mut DbConnection = &mut conn;
@@ -44,16 +48,24 @@ pub fn run_migrations(db: &Database, sets: &[Migrations]) -> Result<Vec<String>,
                 applied.extend(versions.iter().map(|v| format!("{}/{v}", set.owner)));
                 Ok::<_, DbError>(())
             });
-            diesel::sql_query(format!("SELECT pg_advisory_unlock({ADVISORY_LOCK})")).execute(pg)?;
+            let unlocked = diesel::sql_query(format!("SELECT pg_advisory_unlock({ADVISORY_LOCK})"))
+                .execute(pg);
             outcome?;
+            unlocked?;
         }
-        DbConnection::Sqlite(sqlite) => {
-            for set in sets {
-                let versions = sqlite
-                    .run_pending_migrations((set.sqlite)())
-                    .map_err(|err| DbError::Migration(format!("{}: {err}", set.owner)))?;
-                applied.extend(versions.iter().map(|v| format!("{}/{v}", set.owner)));
-            }
+        DbConnection::Sqlite(_) => {
+            write_transaction(conn, |conn| {
+                let DbConnection::Sqlite(sqlite) = conn else {
+                    return Ok(());
+                };
+                for set in sets {
+                    let versions = sqlite
+                        .run_pending_migrations((set.sqlite)())
+                        .map_err(|err| DbError::Migration(format!("{}: {err}", set.owner)))?;
+                    applied.extend(versions.iter().map(|v| format!("{}/{v}", set.owner)));
+                }
+                Ok::<_, DbError>(())
+            })?;
         }
     }
     Ok(applied)

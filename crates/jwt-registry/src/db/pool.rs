@@ -37,9 +37,10 @@ impl Database {
         let manager = Manager { url: url.clone() };
         let pool = Pool::builder()
             .max_size(max_size)
-            // Connections are opened on demand and kept; no background
-            // thread opens or reaps any on its own, so none is using libpq
-            // (and its TLS library) when the process exits.
+            // Connections are opened on demand (on r2d2's threads, while a
+            // caller waits) and kept: nothing opens or reaps one in the
+            // background, so no thread is inside libpq (and its TLS
+            // library) when the process exits.
             .min_idle(Some(0))
             .idle_timeout(None)
             .max_lifetime(None)
@@ -126,8 +127,8 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for Setup {
             // WAL: readers never wait for the writer. busy_timeout: a writer
             // waits for another instead of failing at once.
             Setup::Sqlite => {
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                 PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;"
+                "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
+                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
             }
             Setup::Postgres => "SET TIME ZONE 'UTC';",
         };

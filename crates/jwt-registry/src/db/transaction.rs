@@ -8,7 +8,8 @@ use super::DbConnection;
 /// Runs `work` in one transaction meant to write. On SQLite it begins with
 /// `BEGIN IMMEDIATE`, taking the write lock at once: a deferred transaction
 /// that turns into a write fails with SQLITE_BUSY without waiting. On
-/// PostgreSQL it is a plain transaction.
+/// PostgreSQL it is a plain transaction. It must not be nested (the inner
+/// call fails with `AlreadyInTransaction`).
 pub fn write_transaction<T, E>(
     conn: &mut DbConnection,
     work: impl FnOnce(&mut DbConnection) -> Result<T, E>,
@@ -16,23 +17,34 @@ pub fn write_transaction<T, E>(
 where
     E: From<diesel::result::Error>,
 {
-    if let DbConnection::Sqlite(sqlite) = conn {
-        AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
-        let outcome = work(conn);
-        let DbConnection::Sqlite(sqlite) = conn else {
-            // `work` cannot change the variant of the connection it was given.
-            return outcome;
-        };
-        return match outcome {
-            Ok(value) => {
-                AnsiTransactionManager::commit_transaction(sqlite)?;
-                Ok(value)
-            }
-            Err(err) => {
-                AnsiTransactionManager::rollback_transaction(sqlite)?;
-                Err(err)
-            }
-        };
+    if !matches!(conn, DbConnection::Sqlite(_)) {
+        return conn.transaction(work);
     }
-    conn.transaction(work)
+    with_sqlite(conn, |sqlite| {
+        AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")
+    })?;
+    match work(conn) {
+        Ok(value) => {
+            with_sqlite(conn, AnsiTransactionManager::commit_transaction)?;
+            Ok(value)
+        }
+        Err(err) => {
+            // The work's error is the one to report; a failed rollback
+            // (SQLite may have rolled back by itself) is only logged.
+            if let Err(rollback) = with_sqlite(conn, AnsiTransactionManager::rollback_transaction) {
+                tracing::warn!(error = %rollback, "rollback failed");
+            }
+            Err(err)
+        }
+    }
+}
+
+fn with_sqlite(
+    conn: &mut DbConnection,
+    step: impl FnOnce(&mut diesel::SqliteConnection) -> diesel::QueryResult<()>,
+) -> diesel::QueryResult<()> {
+    match conn {
+        DbConnection::Sqlite(sqlite) => step(sqlite),
+        DbConnection::Pg(_) => Ok(()),
+    }
 }

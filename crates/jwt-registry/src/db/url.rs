@@ -38,7 +38,10 @@ impl DatabaseUrl {
                 "an in-memory SQLite database is not shared between pooled connections; use a file",
             ));
         }
-        if let Some((scheme, _)) = path.split_once("://") {
+        if let Some((scheme, _)) = path
+            .split_once("://")
+            .filter(|_| !path.starts_with("file:"))
+        {
             return Err(SettingsError::new(
                 setting,
                 format!(
@@ -54,22 +57,33 @@ impl DatabaseUrl {
         matches!(self, DatabaseUrl::Sqlite(_))
     }
 
-    /// The directory of a SQLite database file (where `jwt-server` keeps
-    /// its generated signing key); `None` for PostgreSQL.
-    pub fn sqlite_dir(&self) -> Option<PathBuf> {
+    /// The path of a SQLite database file (a `file:` URI without its
+    /// scheme, authority and query); `None` for PostgreSQL.
+    pub fn sqlite_file(&self) -> Option<&Path> {
         match self {
             DatabaseUrl::Sqlite(path) => {
-                let file = path.strip_prefix("file:").unwrap_or(path);
-                let file = file.split('?').next().unwrap_or(file);
-                let dir = Path::new(file).parent().unwrap_or(Path::new(""));
-                Some(if dir.as_os_str().is_empty() {
-                    PathBuf::from(".")
-                } else {
-                    dir.to_path_buf()
-                })
+                let file = match path.strip_prefix("file:") {
+                    Some(uri) => uri
+                        .strip_prefix("//localhost")
+                        .or_else(|| uri.strip_prefix("//"))
+                        .unwrap_or(uri),
+                    None => path,
+                };
+                Some(Path::new(file.split('?').next().unwrap_or(file)))
             }
             DatabaseUrl::Postgres(_) => None,
         }
+    }
+
+    /// The directory of a SQLite database file (where `jwt-server` keeps
+    /// its generated signing key); `None` for PostgreSQL.
+    pub fn sqlite_dir(&self) -> Option<PathBuf> {
+        let dir = self.sqlite_file()?.parent().unwrap_or(Path::new(""));
+        Some(if dir.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            dir.to_path_buf()
+        })
     }
 }
 
@@ -79,9 +93,11 @@ impl fmt::Display for DatabaseUrl {
         match self {
             DatabaseUrl::Sqlite(path) => write!(f, "SQLite {path}"),
             DatabaseUrl::Postgres(url) => {
+                // Neither the user info nor the query (`?password=...`) is shown.
+                let url = url.split('?').next().unwrap_or(url);
                 let shown = match (url.split_once("://"), url.rfind('@')) {
                     (Some((scheme, _)), Some(at)) => format!("{scheme}://***{}", &url[at..]),
-                    _ => url.clone(),
+                    _ => url.to_owned(),
                 };
                 write!(f, "PostgreSQL {shown}")
             }
@@ -147,5 +163,14 @@ mod tests {
                 .sqlite_dir(),
             Some(PathBuf::from("/tmp"))
         );
+    }
+
+    #[test]
+    fn file_uris_and_query_passwords() {
+        let url = DatabaseUrl::parse("file:///var/jwt/x.db?mode=rwc").unwrap();
+        assert_eq!(url.sqlite_file(), Some(Path::new("/var/jwt/x.db")));
+        assert_eq!(url.sqlite_dir(), Some(PathBuf::from("/var/jwt")));
+        let url = DatabaseUrl::parse("postgres://db.example/jwt?password=s3cret").unwrap();
+        assert_eq!(url.to_string(), "PostgreSQL postgres://db.example/jwt");
     }
 }

@@ -7,8 +7,8 @@ use jwt_registry::db::{Database, DbError};
 
 use super::demo_user;
 
-/// A user of the demo app.
-#[derive(Clone, Debug, PartialEq, Eq, Queryable, Selectable)]
+/// A user of the demo app. `Debug` leaves the password hash out.
+#[derive(Clone, PartialEq, Eq, Queryable, Selectable)]
 #[diesel(table_name = demo_user)]
 pub struct DemoUser {
     pub id: i64,
@@ -18,6 +18,16 @@ pub struct DemoUser {
     pub last_login: Option<NaiveDateTime>,
     pub tokens_valid_since: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+}
+
+impl std::fmt::Debug for DemoUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DemoUser")
+            .field("id", &self.id)
+            .field("username", &self.username)
+            .field("is_active", &self.is_active)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Insertable)]

@@ -106,10 +106,10 @@ mod tests {
         let passwords = Passwords::new().unwrap();
         let users = Users::new(db);
         users
-            .create("alice", &passwords.hash("wonderland-42").unwrap(), true)
+            .create("alice", &Passwords::hash("wonderland-42").unwrap(), true)
             .unwrap();
         users
-            .create("bob", &passwords.hash("builder-7").unwrap(), false)
+            .create("bob", &Passwords::hash("builder-7").unwrap(), false)
             .unwrap();
         let tokens = TokenService::new(&TokenSettings {
             signing_key: "k".repeat(32).into(),
