@@ -32,6 +32,21 @@
 )]
 
 pub mod db;
+mod models;
+pub mod pipeline;
+mod raw_sql;
+mod record;
+mod registry;
+mod revocation;
+pub mod schema;
 mod settings;
+pub mod token_manager;
+pub mod types;
 
-pub use settings::RegistrySettings;
+pub use models::StoredToken;
+pub use pipeline::{Context, Pipeline, Step};
+pub use record::{Pair, TokenRecord};
+pub use registry::{MIGRATIONS, OpenError, Registry, RegistryBuilder, RegistryListener};
+pub use revocation::POSTGRES_DELAY;
+pub use settings::{OnDbDown, RegistrySettings, Revocation};
+pub use token_manager::{Registration, TokenStatus};

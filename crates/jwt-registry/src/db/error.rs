@@ -13,6 +13,10 @@ pub enum DbError {
     /// A statement failed.
     #[error("database query failed: {0}")]
     Query(#[from] QueryError),
+    /// Another transaction registered the same token meanwhile: run the
+    /// work again in a new transaction.
+    #[error("a concurrent registration of the same token")]
+    Conflict,
     /// A migration failed.
     #[error("migration failed: {0}")]
     Migration(String),

@@ -8,7 +8,7 @@ mod pool;
 mod transaction;
 mod url;
 
-pub use connection::DbConnection;
+pub use connection::{DbConnection, MultiBackend, MultiRawValue};
 pub use error::DbError;
 pub use migrate::{Migrations, run_migrations};
 pub use pool::{Connection, Database};

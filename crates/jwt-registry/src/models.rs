@@ -1,0 +1,67 @@
+//! Rows of the registry's tables.
+
+use diesel::prelude::*;
+
+use crate::schema::{jwt_token, jwt_token_user_connection};
+use crate::types::{JsonDoc, Moment, RowId};
+
+/// A new row of `jwt_token`.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = jwt_token, treat_none_as_default_value = false)]
+pub(crate) struct NewToken<'a> {
+    pub id: RowId,
+    pub jti: &'a str,
+    pub token_type: &'a str,
+    pub token_digest: &'a str,
+    pub payload: JsonDoc,
+    pub parent_id: Option<RowId>,
+    pub expired_at: Moment,
+    pub internal_expired_at: Moment,
+    pub created_at: Moment,
+    pub updated_at: Moment,
+}
+
+/// A new row of `jwt_token_user_connection`.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = jwt_token_user_connection, treat_none_as_default_value = false)]
+pub(crate) struct NewConnection<'a> {
+    pub id: RowId,
+    pub user_id: &'a str,
+    pub token_id: RowId,
+    pub created_at: Moment,
+    pub updated_at: Moment,
+}
+
+/// A row of `jwt_token`, as read back.
+#[derive(Clone, Debug, PartialEq, Queryable, Selectable)]
+#[diesel(table_name = jwt_token)]
+pub struct StoredToken {
+    /// The row id.
+    pub id: RowId,
+    /// The token id claim.
+    pub jti: String,
+    /// The type claim.
+    pub token_type: String,
+    /// Hex SHA-256 of the encoded token.
+    pub token_digest: String,
+    /// The parent token's row, if any.
+    pub parent_id: Option<RowId>,
+    /// When it stopped (or stops) being valid.
+    pub expired_at: Moment,
+    /// Its own `exp`, never moved.
+    pub internal_expired_at: Moment,
+    /// When it was registered.
+    pub created_at: Moment,
+}
+
+impl StoredToken {
+    /// Force-expired: `expired_at < internal_expired_at` (no clock involved).
+    pub fn is_force_expired(&self) -> bool {
+        self.expired_at < self.internal_expired_at
+    }
+
+    /// Expired: force-expired or past its own expiry.
+    pub fn is_expired(&self, now: Moment) -> bool {
+        self.is_force_expired() || self.internal_expired_at <= now
+    }
+}

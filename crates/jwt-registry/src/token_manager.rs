@@ -1,0 +1,353 @@
+//! Registering tokens, expiring them (one token or whole trees), checking
+//! them. Every function takes the connection of the caller's transaction.
+
+use std::collections::{BTreeSet, HashMap};
+
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+
+use crate::db::{DbConnection, DbError, MultiBackend};
+use crate::models::{NewConnection, NewToken, StoredToken};
+use crate::raw_sql::{placeholders, tree_cte};
+use crate::record::{Pair, TokenRecord};
+use crate::schema::{jwt_token, jwt_token_user_connection};
+use crate::types::{JsonDoc, Moment, RowId, sql};
+
+/// What registering pairs did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Registration {
+    /// Every token of the pairs (children and parents), with its row id, in
+    /// the order first named.
+    pub tokens: Vec<(String, RowId)>,
+    /// How many rows were new.
+    pub inserted: usize,
+    /// The users already connected to any of these tokens before.
+    pub existing_users: BTreeSet<String>,
+}
+
+impl Registration {
+    /// The row ids of all the tokens.
+    pub fn ids(&self) -> Vec<RowId> {
+        self.tokens.iter().map(|(_, id)| *id).collect()
+    }
+}
+
+/// A token's state in the registry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenStatus {
+    /// No row.
+    Unknown,
+    /// Registered and not force-expired.
+    Registered,
+    /// Force-expired.
+    ForceExpired,
+}
+
+/// Registers `pairs` (child, parent): rows for the tokens the registry has
+/// not seen, with their parent links; rows that exist are left as they are
+/// (never made active again). Two statements: one read, one insert.
+///
+/// Fails with [`DbError::Conflict`] when another transaction registered one
+/// of the same tokens meanwhile; run it again in a new transaction.
+pub fn register(
+    conn: &mut DbConnection,
+    pairs: &[Pair],
+    now: Moment,
+) -> Result<Registration, DbError> {
+    // Every token once, in order, with the parent it is first named with.
+    let mut order: Vec<&TokenRecord> = Vec::new();
+    let mut parent_of: HashMap<&str, &str> = HashMap::new();
+    for pair in pairs {
+        for record in std::iter::once(&pair.token).chain(pair.parent.as_ref()) {
+            if !order.iter().any(|known| known.jti == record.jti) {
+                order.push(record);
+            }
+        }
+        if let Some(parent) = &pair.parent {
+            parent_of.entry(&pair.token.jti).or_insert(&parent.jti);
+        }
+    }
+    if order.is_empty() {
+        return Ok(Registration::default());
+    }
+    let jtis: Vec<&str> = order.iter().map(|record| record.jti.as_str()).collect();
+    let found: Vec<(RowId, String, Option<String>)> = jwt_token::table
+        .left_join(jwt_token_user_connection::table)
+        .filter(jwt_token::jti.eq_any(&jtis))
+        .select((
+            jwt_token::id,
+            jwt_token::jti,
+            jwt_token_user_connection::user_id.nullable(),
+        ))
+        .load(conn)?;
+    let mut ids: HashMap<&str, RowId> = HashMap::new();
+    let mut existing_users = BTreeSet::new();
+    for (id, jti, user) in &found {
+        if let Some(jti) = jtis.iter().find(|known| **known == jti.as_str()) {
+            ids.insert(jti, *id);
+        }
+        existing_users.extend(user.clone());
+    }
+    let new: Vec<&TokenRecord> = order
+        .iter()
+        .copied()
+        .filter(|record| !ids.contains_key(record.jti.as_str()))
+        .collect();
+    for record in &new {
+        ids.insert(&record.jti, RowId::new());
+    }
+    let rows: Vec<NewToken<'_>> = new
+        .iter()
+        .map(|record| NewToken {
+            id: ids[record.jti.as_str()],
+            jti: &record.jti,
+            token_type: &record.token_type,
+            token_digest: &record.digest,
+            payload: JsonDoc(record.payload.clone()),
+            parent_id: parent_of.get(record.jti.as_str()).map(|parent| ids[parent]),
+            expired_at: record.expires_at,
+            internal_expired_at: record.expires_at,
+            created_at: now,
+            updated_at: now,
+        })
+        .collect();
+    let inserted = if rows.is_empty() {
+        0
+    } else {
+        crate::on_backend!(conn, c => diesel::insert_into(jwt_token::table)
+            .values(&rows)
+            .on_conflict(jwt_token::jti)
+            .do_nothing()
+            .execute(c))?
+    };
+    if inserted != rows.len() {
+        return Err(DbError::Conflict);
+    }
+    Ok(Registration {
+        tokens: order
+            .iter()
+            .map(|record| (record.jti.clone(), ids[record.jti.as_str()]))
+            .collect(),
+        inserted,
+        existing_users,
+    })
+}
+
+/// Connects `user_id` to the tokens (one statement; existing connections
+/// stay). Returns how many connections were new.
+pub fn connect_user(
+    conn: &mut DbConnection,
+    user_id: &str,
+    tokens: &[RowId],
+    now: Moment,
+) -> Result<usize, DbError> {
+    if tokens.is_empty() {
+        return Ok(0);
+    }
+    let rows: Vec<NewConnection<'_>> = tokens
+        .iter()
+        .map(|token_id| NewConnection {
+            id: RowId::new(),
+            user_id,
+            token_id: *token_id,
+            created_at: now,
+            updated_at: now,
+        })
+        .collect();
+    Ok(
+        crate::on_backend!(conn, c => diesel::insert_into(jwt_token_user_connection::table)
+        .values(&rows)
+        .on_conflict((jwt_token_user_connection::user_id, jwt_token_user_connection::token_id))
+        .do_nothing()
+        .execute(c))?,
+    )
+}
+
+#[derive(QueryableByName)]
+struct JtiRow {
+    #[diesel(sql_type = Text)]
+    jti: String,
+}
+
+#[derive(QueryableByName)]
+struct IdRow {
+    #[diesel(sql_type = sql::Id)]
+    id: RowId,
+}
+
+/// Force-expires `tokens` — with `affect_tree`, their whole login trees —
+/// except those in `exclude`, and returns the ids (`jti`) expired now.
+///
+/// A token the registry never saw gets a row, force-expired, so that a
+/// registration landing later cannot make it valid. Only active tokens are
+/// touched: `expired_at` of an already expired one stays.
+pub fn expire(
+    conn: &mut DbConnection,
+    tokens: &[TokenRecord],
+    affect_tree: bool,
+    exclude: &[&str],
+    now: Moment,
+) -> Result<Vec<String>, DbError> {
+    if tokens.is_empty() {
+        return Ok(Vec::new());
+    }
+    let unseen: Vec<NewToken<'_>> = tokens
+        .iter()
+        .filter(|record| !exclude.contains(&record.jti.as_str()))
+        .map(|record| NewToken {
+            id: RowId::new(),
+            jti: &record.jti,
+            token_type: &record.token_type,
+            token_digest: &record.digest,
+            payload: JsonDoc(record.payload.clone()),
+            parent_id: None,
+            expired_at: now.min(record.expires_at),
+            internal_expired_at: record.expires_at,
+            created_at: now,
+            updated_at: now,
+        })
+        .collect();
+    let mut newly: Vec<String> = if unseen.is_empty() {
+        Vec::new()
+    } else {
+        crate::on_backend!(conn, c => diesel::insert_into(jwt_token::table)
+            .values(&unseen)
+            .on_conflict(jwt_token::jti)
+            .do_nothing()
+            .returning(jwt_token::jti)
+            .get_results(c))?
+    };
+
+    let seeds = placeholders(conn, 1, tokens.len());
+    let seed = format!("SELECT id FROM jwt_token WHERE jti IN ({seeds})");
+    let with = if affect_tree {
+        tree_cte(&seed)
+    } else {
+        format!("WITH tree(id) AS ({seed})")
+    };
+    let now_at = tokens.len() + 1;
+    let now_ph = placeholders(conn, now_at, 1);
+    let excluded = if exclude.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " AND jti NOT IN ({})",
+            placeholders(conn, now_at + 1, exclude.len())
+        )
+    };
+    let sql = format!(
+        "{with} UPDATE jwt_token SET expired_at = {now_ph}, updated_at = {now_ph} \
+         WHERE id IN (SELECT id FROM tree) \
+           AND expired_at >= internal_expired_at AND internal_expired_at > {now_ph}{excluded} \
+         RETURNING jti"
+    );
+    let mut query = diesel::sql_query(sql).into_boxed::<MultiBackend>();
+    for record in tokens {
+        query = query.bind::<Text, _>(record.jti.clone());
+    }
+    query = query.bind::<sql::Moment, _>(now);
+    for jti in exclude {
+        query = query.bind::<Text, _>((*jti).to_owned());
+    }
+    let expired: Vec<JtiRow> = query.load(conn)?;
+    newly.extend(expired.into_iter().map(|row| row.jti));
+    Ok(newly)
+}
+
+/// The row ids of the whole login trees of `seeds` (one statement).
+pub fn collect_tree(conn: &mut DbConnection, seeds: &[RowId]) -> Result<Vec<RowId>, DbError> {
+    if seeds.is_empty() {
+        return Ok(Vec::new());
+    }
+    let seed = format!(
+        "SELECT id FROM jwt_token WHERE id IN ({})",
+        placeholders(conn, 1, seeds.len())
+    );
+    let mut query = diesel::sql_query(format!("{} SELECT id FROM tree", tree_cte(&seed)))
+        .into_boxed::<MultiBackend>();
+    for id in seeds {
+        query = query.bind::<sql::Id, _>(*id);
+    }
+    let rows: Vec<IdRow> = query.load(conn)?;
+    Ok(rows.into_iter().map(|row| row.id).collect())
+}
+
+/// The state of the token with this `jti`.
+pub fn status(conn: &mut DbConnection, jti: &str) -> Result<TokenStatus, DbError> {
+    let found: Option<(Moment, Moment)> = jwt_token::table
+        .filter(jwt_token::jti.eq(jti))
+        .select((jwt_token::expired_at, jwt_token::internal_expired_at))
+        .first(conn)
+        .optional()?;
+    Ok(match found {
+        None => TokenStatus::Unknown,
+        Some((expired_at, internal)) if expired_at < internal => TokenStatus::ForceExpired,
+        Some(_) => TokenStatus::Registered,
+    })
+}
+
+/// The row of the token with this `jti`.
+pub fn find_by_jti(conn: &mut DbConnection, jti: &str) -> Result<Option<StoredToken>, DbError> {
+    Ok(jwt_token::table
+        .filter(jwt_token::jti.eq(jti))
+        .select(StoredToken::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The tokens connected to a user, newest first.
+pub fn find_by_user(conn: &mut DbConnection, user_id: &str) -> Result<Vec<StoredToken>, DbError> {
+    Ok(jwt_token::table
+        .inner_join(jwt_token_user_connection::table)
+        .filter(jwt_token_user_connection::user_id.eq(user_id))
+        .select(StoredToken::as_select())
+        .order(jwt_token::created_at.desc())
+        .load(conn)?)
+}
+
+/// Tokens that are expired at `now`: force-expired, or past their own expiry.
+pub fn expired(conn: &mut DbConnection, now: Moment) -> Result<Vec<StoredToken>, DbError> {
+    Ok(jwt_token::table
+        .filter(
+            jwt_token::expired_at
+                .lt(jwt_token::internal_expired_at)
+                .or(jwt_token::internal_expired_at.le(now)),
+        )
+        .select(StoredToken::as_select())
+        .load(conn)?)
+}
+
+/// Tokens that are active at `now`: neither force-expired nor past their
+/// own expiry.
+pub fn active(conn: &mut DbConnection, now: Moment) -> Result<Vec<StoredToken>, DbError> {
+    Ok(jwt_token::table
+        .filter(jwt_token::expired_at.ge(jwt_token::internal_expired_at))
+        .filter(jwt_token::internal_expired_at.gt(now))
+        .select(StoredToken::as_select())
+        .load(conn)?)
+}
+
+/// The `jti` and own expiry of every force-expired token not yet past its
+/// own expiry: what must be refused although its signature is good.
+pub fn revoked(conn: &mut DbConnection, now: Moment) -> Result<Vec<(String, Moment)>, DbError> {
+    Ok(jwt_token::table
+        .filter(jwt_token::expired_at.lt(jwt_token::internal_expired_at))
+        .filter(jwt_token::internal_expired_at.gt(now))
+        .select((jwt_token::jti, jwt_token::internal_expired_at))
+        .load(conn)?)
+}
+
+/// The `jti`s of every active token of a user (for "log out everywhere").
+pub fn active_jtis_of_user(
+    conn: &mut DbConnection,
+    user_id: &str,
+    now: Moment,
+) -> Result<Vec<String>, DbError> {
+    Ok(jwt_token::table
+        .inner_join(jwt_token_user_connection::table)
+        .filter(jwt_token_user_connection::user_id.eq(user_id))
+        .filter(jwt_token::expired_at.ge(jwt_token::internal_expired_at))
+        .filter(jwt_token::internal_expired_at.gt(now))
+        .select(jwt_token::jti)
+        .load(conn)?)
+}

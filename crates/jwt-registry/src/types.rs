@@ -1,0 +1,224 @@
+//! Column types that differ between the backends (CONTRACT §4): ids are
+//! `uuid` on PostgreSQL and lowercase hyphenated `TEXT` on SQLite;
+//! timestamps `timestamptz` and `TEXT` `YYYY-MM-DD HH:MM:SS.ffffff` (UTC);
+//! JSON `jsonb` and `TEXT`. Each is one SQL type with one Rust type, so the
+//! queries are written once for both backends.
+
+use std::fmt;
+use std::io::Write;
+
+use chrono::{DateTime, NaiveDateTime, TimeZone, Timelike, Utc};
+use diesel::deserialize::{self, FromSql, FromSqlRow};
+use diesel::expression::AsExpression;
+use diesel::pg::{Pg, PgValue};
+use diesel::serialize::{self, IsNull, Output, ToSql};
+use diesel::sql_types::HasSqlType;
+use diesel::sqlite::{Sqlite, SqliteValue};
+
+use crate::db::{MultiBackend, MultiRawValue};
+
+/// The SQL types.
+pub mod sql {
+    /// `uuid` / `TEXT`.
+    #[derive(
+        Clone, Copy, Debug, Default, diesel::sql_types::SqlType, diesel::query_builder::QueryId,
+    )]
+    #[diesel(postgres_type(oid = 2950, array_oid = 2951))]
+    #[diesel(sqlite_type(name = "Text"))]
+    pub struct Id;
+
+    /// `timestamptz` / `TEXT`.
+    #[derive(
+        Clone, Copy, Debug, Default, diesel::sql_types::SqlType, diesel::query_builder::QueryId,
+    )]
+    #[diesel(postgres_type(oid = 1184, array_oid = 1185))]
+    #[diesel(sqlite_type(name = "Text"))]
+    pub struct Moment;
+
+    /// `jsonb` / `TEXT`.
+    #[derive(
+        Clone, Copy, Debug, Default, diesel::sql_types::SqlType, diesel::query_builder::QueryId,
+    )]
+    #[diesel(postgres_type(oid = 3802, array_oid = 3807))]
+    #[diesel(sqlite_type(name = "Text"))]
+    pub struct JsonDoc;
+}
+
+/// A row id: a version-4 UUID.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, AsExpression, FromSqlRow)]
+#[diesel(sql_type = sql::Id)]
+pub struct RowId(pub uuid::Uuid);
+
+impl RowId {
+    /// A new random id.
+    pub fn new() -> Self {
+        RowId(uuid::Uuid::new_v4())
+    }
+}
+
+impl Default for RowId {
+    fn default() -> Self {
+        RowId::new()
+    }
+}
+
+impl fmt::Display for RowId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0.hyphenated(), f)
+    }
+}
+
+impl fmt::Debug for RowId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// An instant with microsecond precision, in UTC.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, AsExpression, FromSqlRow)]
+#[diesel(sql_type = sql::Moment)]
+pub struct Moment(pub DateTime<Utc>);
+
+impl Moment {
+    /// The instant, its nanoseconds cut to microseconds (what both
+    /// backends store).
+    pub fn from_system_time(time: std::time::SystemTime) -> Self {
+        let at = DateTime::<Utc>::from(time);
+        let micros = at.nanosecond() / 1_000 * 1_000;
+        Moment(at.with_nanosecond(micros).unwrap_or(at))
+    }
+
+    /// Whole seconds since the epoch (a JWT `exp`).
+    pub fn from_unix_seconds(seconds: i64) -> Self {
+        Moment(
+            Utc.timestamp_opt(seconds, 0)
+                .single()
+                .unwrap_or(DateTime::<Utc>::MAX_UTC),
+        )
+    }
+
+    /// The SQLite text form: `YYYY-MM-DD HH:MM:SS.ffffff`.
+    pub fn to_sqlite_text(self) -> String {
+        self.0.format("%Y-%m-%d %H:%M:%S%.6f").to_string()
+    }
+}
+
+/// A JSON document (claims).
+#[derive(Clone, Debug, PartialEq, AsExpression, FromSqlRow)]
+#[diesel(sql_type = sql::JsonDoc)]
+pub struct JsonDoc(pub String);
+
+macro_rules! multi_backend {
+    ($sql:ty, $rust:ty) => {
+        impl HasSqlType<$sql> for MultiBackend {
+            fn metadata(lookup: &mut Self::MetadataLookup) -> Self::TypeMetadata {
+                MultiBackend::lookup_sql_type::<$sql>(lookup)
+            }
+        }
+
+        impl ToSql<$sql, MultiBackend> for $rust {
+            fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, MultiBackend>) -> serialize::Result {
+                out.set_value((<$sql>::default(), self));
+                Ok(IsNull::No)
+            }
+        }
+
+        impl FromSql<$sql, MultiBackend> for $rust {
+            fn from_sql(bytes: MultiRawValue<'_>) -> deserialize::Result<Self> {
+                bytes.from_sql::<Self, $sql>()
+            }
+        }
+    };
+}
+
+multi_backend!(sql::Id, RowId);
+multi_backend!(sql::Moment, Moment);
+multi_backend!(sql::JsonDoc, JsonDoc);
+
+fn sqlite_text(value: SqliteValue<'_, '_, '_>) -> deserialize::Result<String> {
+    <String as FromSql<diesel::sql_types::Text, Sqlite>>::from_sql(value)
+}
+
+impl ToSql<sql::Id, Pg> for RowId {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        out.write_all(self.0.as_bytes())?;
+        Ok(IsNull::No)
+    }
+}
+
+impl FromSql<sql::Id, Pg> for RowId {
+    fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
+        Ok(RowId(uuid::Uuid::from_slice(value.as_bytes())?))
+    }
+}
+
+impl ToSql<sql::Id, Sqlite> for RowId {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+        out.set_value(self.to_string());
+        Ok(IsNull::No)
+    }
+}
+
+impl FromSql<sql::Id, Sqlite> for RowId {
+    fn from_sql(value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
+        Ok(RowId(uuid::Uuid::parse_str(&sqlite_text(value)?)?))
+    }
+}
+
+impl ToSql<sql::Moment, Pg> for Moment {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        <DateTime<Utc> as ToSql<diesel::sql_types::Timestamptz, Pg>>::to_sql(&self.0, out)
+    }
+}
+
+impl FromSql<sql::Moment, Pg> for Moment {
+    fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
+        <DateTime<Utc> as FromSql<diesel::sql_types::Timestamptz, Pg>>::from_sql(value).map(Moment)
+    }
+}
+
+impl ToSql<sql::Moment, Sqlite> for Moment {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+        out.set_value(self.to_sqlite_text());
+        Ok(IsNull::No)
+    }
+}
+
+impl FromSql<sql::Moment, Sqlite> for Moment {
+    fn from_sql(value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
+        let text = sqlite_text(value)?;
+        let naive = NaiveDateTime::parse_from_str(&text, "%Y-%m-%d %H:%M:%S%.f")?;
+        Ok(Moment(naive.and_utc()))
+    }
+}
+
+impl ToSql<sql::JsonDoc, Pg> for JsonDoc {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        // jsonb's binary form: a version byte, then the text.
+        out.write_all(&[1])?;
+        out.write_all(self.0.as_bytes())?;
+        Ok(IsNull::No)
+    }
+}
+
+impl FromSql<sql::JsonDoc, Pg> for JsonDoc {
+    fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
+        match value.as_bytes().split_first() {
+            Some((1, text)) => Ok(JsonDoc(String::from_utf8(text.to_vec())?)),
+            _ => Err("unsupported jsonb version".into()),
+        }
+    }
+}
+
+impl ToSql<sql::JsonDoc, Sqlite> for JsonDoc {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+        out.set_value(self.0.as_str());
+        Ok(IsNull::No)
+    }
+}
+
+impl FromSql<sql::JsonDoc, Sqlite> for JsonDoc {
+    fn from_sql(value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
+        sqlite_text(value).map(JsonDoc)
+    }
+}

@@ -1,0 +1,352 @@
+//! The Django package's registry scenarios, on SQLite and (with
+//! `DATABASE_URL`) PostgreSQL.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Minter, NOW, backends, count, open};
+use jwt_core::{ManualClock, Token};
+use jwt_registry::token_manager::{self, TokenStatus};
+use jwt_registry::{Context, Pair, Registry};
+
+fn obtain(registry: &Registry, minter: &Minter, user: i64) -> (Token, Token) {
+    let (refresh, access) = minter.login(user);
+    let context = Context::new(minter.obtain_pairs(&refresh, &access), registry.now())
+        .with_user(user.to_string());
+    registry.register(context).unwrap();
+    (refresh, access)
+}
+
+/// What `refresh/` registers: `(access, refresh)`, or with rotation
+/// `(access, new refresh)` and `(new refresh, refresh)`; no user.
+fn refresh(
+    registry: &Registry,
+    minter: &Minter,
+    refresh: &Token,
+    rotate: bool,
+) -> (Token, Option<Token>) {
+    let access = minter.tokens.access_from(refresh).unwrap();
+    let (pairs, new_refresh) = if rotate {
+        let new_refresh = minter.tokens.rotate(refresh).unwrap();
+        (
+            vec![
+                Pair {
+                    token: minter.record(&access),
+                    parent: Some(minter.record(&new_refresh)),
+                },
+                Pair {
+                    token: minter.record(&new_refresh),
+                    parent: Some(minter.record(refresh)),
+                },
+            ],
+            Some(new_refresh),
+        )
+    } else {
+        (
+            vec![Pair {
+                token: minter.record(&access),
+                parent: Some(minter.record(refresh)),
+            }],
+            None,
+        )
+    };
+    registry
+        .register(Context::new(pairs, registry.now()))
+        .unwrap();
+    (access, new_refresh)
+}
+
+fn parent_of(registry: &Registry, token: &Token) -> Option<String> {
+    let mut conn = registry.database().get().unwrap();
+    let row = token_manager::find_by_jti(&mut conn, token.jti())
+        .unwrap()
+        .unwrap();
+    let parent = row.parent_id?;
+    let rows = token_manager::find_by_user(&mut conn, "1").unwrap();
+    rows.into_iter().find(|r| r.id == parent).map(|r| r.jti)
+}
+
+fn force_expired(registry: &Registry) -> i64 {
+    count(registry, "jwt_token WHERE expired_at < internal_expired_at")
+}
+
+fn active(registry: &Registry) -> usize {
+    let mut conn = registry.database().get().unwrap();
+    token_manager::active(&mut conn, registry.now())
+        .unwrap()
+        .len()
+}
+
+#[test]
+fn obtain_registers_two_tokens_connected_to_the_user() {
+    for backend in backends("obtain") {
+        let clock = ManualClock::at(NOW);
+        let registry = open(&backend, &clock);
+        let minter = Minter::new(&clock);
+        let (refresh, access) = obtain(&registry, &minter, 1);
+        assert_eq!(count(&registry, "jwt_token"), 2, "{}", backend.name);
+        assert_eq!(
+            count(&registry, "jwt_token_user_connection WHERE user_id = '1'"),
+            2
+        );
+        assert_eq!(
+            parent_of(&registry, &access),
+            Some(refresh.jti().to_owned())
+        );
+        assert_eq!(parent_of(&registry, &refresh), None);
+        // The row holds the claims and a digest, never the token.
+        let mut conn = registry.database().get().unwrap();
+        let row = token_manager::find_by_jti(&mut conn, access.jti())
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.token_type, "access");
+        assert_eq!(row.token_digest.len(), 64);
+        assert_eq!(row.expired_at, row.internal_expired_at, "registered active");
+        assert_eq!(row.internal_expired_at.0.timestamp(), access.expires_at());
+    }
+}
+
+#[test]
+fn refresh_and_rotation_build_the_tree_and_inherit_the_user() {
+    for backend in backends("refresh_tree") {
+        let clock = ManualClock::at(NOW);
+        let registry = open(&backend, &clock);
+        let minter = Minter::new(&clock);
+        let (base, access) = obtain(&registry, &minter, 1);
+        clock.advance(Duration::from_secs(10));
+        let (access2, _) = refresh(&registry, &minter, &base, false);
+        assert_eq!(count(&registry, "jwt_token"), 3, "{}", backend.name);
+        assert_eq!(parent_of(&registry, &access2), Some(base.jti().to_owned()));
+        assert_eq!(
+            count(&registry, "jwt_token_user_connection"),
+            3,
+            "the user is inherited"
+        );
+
+        clock.advance(Duration::from_secs(10));
+        let (access3, new_refresh) = refresh(&registry, &minter, &base, true);
+        let new_refresh = new_refresh.unwrap();
+        assert_eq!(count(&registry, "jwt_token"), 5);
+        assert_eq!(count(&registry, "jwt_token_user_connection"), 5);
+        for (child, parent) in [
+            (&access, &base),
+            (&access2, &base),
+            (&new_refresh, &base),
+            (&access3, &new_refresh),
+        ] {
+            assert_eq!(
+                parent_of(&registry, child),
+                Some(parent.jti().to_owned()),
+                "{}",
+                backend.name
+            );
+        }
+    }
+}
+
+#[test]
+fn a_refresh_with_several_users_or_none_connects_nobody() {
+    for backend in backends("no_user") {
+        let clock = ManualClock::at(NOW);
+        let registry = open(&backend, &clock);
+        let minter = Minter::new(&clock);
+        // A refresh token the registry never saw: registered, connected to no one.
+        let (stranger, _) = minter.login(9);
+        refresh(&registry, &minter, &stranger, false);
+        assert_eq!(count(&registry, "jwt_token"), 2, "{}", backend.name);
+        assert_eq!(count(&registry, "jwt_token_user_connection"), 0);
+    }
+}
+
+#[test]
+fn expire_one_token_or_a_whole_tree_and_nothing_of_another_login() {
+    for backend in backends("expire") {
+        let clock = ManualClock::at(NOW);
+        let registry = open(&backend, &clock);
+        let minter = Minter::new(&clock);
+        let (base, access) = obtain(&registry, &minter, 1);
+        let (access2, _) = refresh(&registry, &minter, &base, false);
+        let (other_refresh, other_access) = obtain(&registry, &minter, 1);
+        clock.advance(Duration::from_secs(1));
+
+        let expired = registry
+            .expire(&[minter.record(&access)], false, &[])
+            .unwrap();
+        assert_eq!(expired, [access.jti().to_owned()], "{}", backend.name);
+        assert_eq!(force_expired(&registry), 1);
+        // Again: already expired, nothing more.
+        assert!(
+            registry
+                .expire(&[minter.record(&access)], false, &[])
+                .unwrap()
+                .is_empty()
+        );
+
+        let mut tree = registry
+            .expire(&[minter.record(&access2)], true, &[])
+            .unwrap();
+        tree.sort();
+        let mut want = vec![base.jti().to_owned(), access2.jti().to_owned()];
+        want.sort();
+        assert_eq!(tree, want, "the rest of the tree: base and access2");
+        assert_eq!(force_expired(&registry), 3);
+        assert_eq!(active(&registry), 2, "the second login is untouched");
+        let mut conn = registry.database().get().unwrap();
+        for token in [&other_refresh, &other_access] {
+            assert_eq!(
+                token_manager::status(&mut conn, token.jti()).unwrap(),
+                TokenStatus::Registered
+            );
+        }
+        assert_eq!(
+            token_manager::status(&mut conn, base.jti()).unwrap(),
+            TokenStatus::ForceExpired
+        );
+    }
+}
+
+#[test]
+fn expire_on_refresh_semantics() {
+    for backend in backends("expire_on_refresh") {
+        let clock = ManualClock::at(NOW);
+        let registry = open(&backend, &clock);
+        let minter = Minter::new(&clock);
+        let (base, _) = obtain(&registry, &minter, 1);
+        clock.advance(Duration::from_secs(1));
+        // Without rotation: the tree but the refresh token, then the new access.
+        let base_record = minter.record(&base);
+        registry
+            .expire(std::slice::from_ref(&base_record), true, &[base.jti()])
+            .unwrap();
+        refresh(&registry, &minter, &base, false);
+        assert_eq!(
+            (force_expired(&registry), active(&registry)),
+            (1, 2),
+            "{}",
+            backend.name
+        );
+        // A second refresh of the same token: 2 expired, 2 active.
+        clock.advance(Duration::from_secs(1));
+        registry
+            .expire(std::slice::from_ref(&base_record), true, &[base.jti()])
+            .unwrap();
+        refresh(&registry, &minter, &base, false);
+        assert_eq!((force_expired(&registry), active(&registry)), (2, 2));
+        // With rotation: the old tree entirely, then the two new tokens.
+        clock.advance(Duration::from_secs(1));
+        registry.expire(&[base_record], true, &[]).unwrap();
+        refresh(&registry, &minter, &base, true);
+        assert_eq!((force_expired(&registry), active(&registry)), (4, 2));
+    }
+}
+
+#[test]
+fn a_token_expired_before_its_registration_lands_stays_expired() {
+    for backend in backends("late_registration") {
+        let clock = ManualClock::at(NOW);
+        let registry = open(&backend, &clock);
+        let minter = Minter::new(&clock);
+        let (refresh, access) = minter.login(1);
+        // expire/ first: the registry never saw it, so it gets a row, force-expired.
+        let expired = registry
+            .expire(&[minter.record(&refresh)], true, &[])
+            .unwrap();
+        assert_eq!(expired, [refresh.jti().to_owned()], "{}", backend.name);
+        // Then the (background) registration of the obtain lands.
+        let context =
+            Context::new(minter.obtain_pairs(&refresh, &access), registry.now()).with_user("1");
+        registry.register(context).unwrap();
+        let mut conn = registry.database().get().unwrap();
+        assert_eq!(
+            token_manager::status(&mut conn, refresh.jti()).unwrap(),
+            TokenStatus::ForceExpired
+        );
+        assert_eq!(
+            token_manager::status(&mut conn, access.jti()).unwrap(),
+            TokenStatus::Registered
+        );
+    }
+}
+
+#[test]
+fn the_archiver_deletes_what_is_past_its_own_expiry() {
+    for backend in backends("archive") {
+        let clock = ManualClock::at(NOW);
+        let registry = open(&backend, &clock);
+        let minter = Minter::new(&clock);
+        let (base, _) = obtain(&registry, &minter, 1);
+        refresh(&registry, &minter, &base, false);
+        clock.advance(Duration::from_secs(10));
+        obtain(&registry, &minter, 2);
+        assert_eq!(count(&registry, "jwt_token"), 5);
+        // The two access tokens of the first login are past their 5 minutes.
+        clock.set(NOW + 305);
+        assert_eq!(
+            registry.archivable(Duration::ZERO).unwrap(),
+            2,
+            "{}",
+            backend.name
+        );
+        assert_eq!(
+            registry.archivable(Duration::from_secs(60)).unwrap(),
+            0,
+            "not yet a minute past"
+        );
+        let mut seen = Vec::new();
+        let archived = registry
+            .archive(Duration::ZERO, 1, |done| seen.push(done))
+            .unwrap();
+        assert_eq!(archived, 2);
+        assert_eq!(seen, [1, 2, 2], "batches of one, then an empty one");
+        assert_eq!(count(&registry, "jwt_token"), 3);
+        assert_eq!(
+            count(&registry, "jwt_token_user_connection"),
+            3,
+            "connections went with their tokens"
+        );
+    }
+}
+
+#[test]
+fn collect_tree_follows_links_both_ways_in_one_statement() {
+    for backend in backends("collect_tree") {
+        let clock = ManualClock::at(NOW);
+        let registry = open(&backend, &clock);
+        let minter = Minter::new(&clock);
+        let (base, access) = obtain(&registry, &minter, 1);
+        let (_, rotated) = refresh(&registry, &minter, &base, true);
+        let (access4, _) = refresh(&registry, &minter, rotated.as_ref().unwrap(), false);
+        let (other, _) = obtain(&registry, &minter, 1);
+        let mut conn = registry.database().get().unwrap();
+        let id =
+            |jti: &str, conn: &mut _| token_manager::find_by_jti(conn, jti).unwrap().unwrap().id;
+        let seed = id(access.jti(), &mut conn);
+        let tree = token_manager::collect_tree(&mut conn, &[seed]).unwrap();
+        assert_eq!(
+            tree.len(),
+            5,
+            "{}: up to the root and down every branch",
+            backend.name
+        );
+        assert!(tree.contains(&id(access4.jti(), &mut conn)));
+        assert!(!tree.contains(&id(other.jti(), &mut conn)));
+    }
+}
+
+#[test]
+fn forgetting_a_user_removes_their_tokens_and_connections() {
+    for backend in backends("forget_user") {
+        let clock = ManualClock::at(NOW);
+        let registry = open(&backend, &clock);
+        let minter = Minter::new(&clock);
+        obtain(&registry, &minter, 1);
+        obtain(&registry, &minter, 2);
+        assert_eq!(registry.forget_user("1").unwrap(), 2, "{}", backend.name);
+        assert_eq!(count(&registry, "jwt_token"), 2);
+        assert_eq!(
+            count(&registry, "jwt_token_user_connection WHERE user_id = '1'"),
+            0
+        );
+    }
+}

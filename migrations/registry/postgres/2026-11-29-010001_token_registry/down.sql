@@ -1,0 +1,2 @@
+DROP TABLE jwt_token_user_connection;
+DROP TABLE jwt_token;
