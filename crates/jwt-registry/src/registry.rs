@@ -133,9 +133,8 @@ impl RegistryBuilder {
         let mut sets = vec![MIGRATIONS];
         sets.extend(self.migrations);
         let applied = run_migrations(&db, &sets)?;
-        let now = Moment::from_system_time(self.clock.now());
         let revocations = if self.watch && self.settings.revocation == Revocation::Cached {
-            Some(Revocations::start(&db, now)?)
+            Some(Revocations::start(&db, Arc::clone(&self.clock))?)
         } else {
             None
         };

@@ -9,6 +9,7 @@ use std::time::Duration;
 use diesel::connection::SimpleConnection;
 use diesel::sql_types::BigInt;
 use diesel::{Connection as _, PgConnection, RunQueryDsl, SqliteConnection};
+use jwt_core::Clock;
 
 use crate::db::{Database, DatabaseUrl, DbError};
 use crate::token_manager;
@@ -61,7 +62,8 @@ fn data_version(conn: &mut SqliteConnection) -> Result<i64, DbError> {
 
 impl Revocations {
     /// Loads the list and starts keeping it fresh.
-    pub(crate) fn start(db: &Database, now: Moment) -> Result<Arc<Revocations>, DbError> {
+    pub(crate) fn start(db: &Database, clock: Arc<dyn Clock>) -> Result<Arc<Revocations>, DbError> {
+        let now = Moment::from_system_time(clock.now());
         let freshness = match db.url() {
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(path)
@@ -94,6 +96,7 @@ impl Revocations {
                 Arc::downgrade(&revocations),
                 db.clone(),
                 url.clone(),
+                clock,
                 Arc::clone(healthy),
                 Arc::clone(stop),
             );
@@ -175,6 +178,7 @@ fn listen(
     list: Weak<Revocations>,
     db: Database,
     url: String,
+    clock: Arc<dyn Clock>,
     healthy: Arc<AtomicBool>,
     stop: Arc<AtomicBool>,
 ) -> Option<std::thread::JoinHandle<()>> {
@@ -212,7 +216,7 @@ fn listen(
                     None => false,
                 };
                 if notified || since_reload >= FULL_RELOAD {
-                    let now = Moment::from_system_time(std::time::SystemTime::now());
+                    let now = Moment::from_system_time(clock.now());
                     let reloaded = revocations.reload(&db, now).is_ok();
                     healthy.store(reloaded && conn.is_some(), Ordering::SeqCst);
                     since_reload = Duration::ZERO;

@@ -1,0 +1,80 @@
+//! The cached revocation list sees expiries made elsewhere (another
+//! process, the command line): at the next check on SQLite, within
+//! `POSTGRES_DELAY` on PostgreSQL.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{Minter, NOW, backends, settings};
+use jwt_core::ManualClock;
+use jwt_registry::{Context, POSTGRES_DELAY, Registry, Revocation, TokenStatus};
+
+fn open_cached(backend: &common::Backend, clock: &ManualClock) -> Registry {
+    let settings = jwt_registry::RegistrySettings {
+        revocation: Revocation::Cached,
+        ..settings(backend)
+    };
+    Registry::builder(settings)
+        .clock(std::sync::Arc::new(clock.clone()))
+        .open()
+        .unwrap()
+        .0
+}
+
+#[test]
+fn an_expiry_made_elsewhere_is_seen() {
+    for backend in backends("revocation") {
+        let clock = ManualClock::at(NOW);
+        let server = open_cached(&backend, &clock);
+        // The "command line": another registry, its own connections.
+        let elsewhere = common::open(&backend, &clock);
+        let minter = Minter::new(&clock);
+        let (refresh, access) = minter.login(1);
+        let context =
+            Context::new(minter.obtain_pairs(&refresh, &access), server.now()).with_user("1");
+        server.register(context).unwrap();
+        assert_eq!(
+            server.status(access.jti(), false).unwrap(),
+            TokenStatus::Registered
+        );
+
+        elsewhere.expire_jti(refresh.jti(), true).unwrap().unwrap();
+        let started = Instant::now();
+        let limit = if backend.name == "sqlite" {
+            Duration::ZERO
+        } else {
+            POSTGRES_DELAY * 10
+        };
+        loop {
+            let status = server.status(access.jti(), false).unwrap();
+            if status == TokenStatus::ForceExpired {
+                break;
+            }
+            assert!(
+                started.elapsed() <= limit,
+                "{}: still {status:?} after {:?}",
+                backend.name,
+                started.elapsed()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // Its own expiries are seen at once too.
+        let (other, _) = minter.login(1);
+        server.expire(&[minter.record(&other)], false, &[]).unwrap();
+        assert_eq!(
+            server.status(other.jti(), false).unwrap(),
+            TokenStatus::ForceExpired
+        );
+        // An unknown token is Registered for the cached check, Unknown when asked.
+        let (stranger, _) = minter.login(3);
+        assert_eq!(
+            server.status(stranger.jti(), false).unwrap(),
+            TokenStatus::Registered
+        );
+        assert_eq!(
+            server.status(stranger.jti(), true).unwrap(),
+            TokenStatus::Unknown
+        );
+    }
+}
