@@ -41,8 +41,7 @@ fn statements_of(registry: &Registry, context: Context) -> Vec<String> {
     })
     .unwrap();
     conn.set_instrumentation(Statements::default());
-    let seen = statements.0.lock().unwrap().clone();
-    seen
+    statements.0.lock().unwrap().clone()
 }
 
 #[test]
