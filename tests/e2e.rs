@@ -278,7 +278,91 @@ fn walk(dir: &Path, env: &[(&str, &str)]) {
         (413, json!({"detail": "Request body is too large."}))
     );
 
+    // Force-expired from the command line while the server runs: the next
+    // request sees it (on SQLite at once; on PostgreSQL within its delay).
+    let carol = run(
+        dir,
+        env,
+        &["user", "create", "carol", "--password", "carol-pw-1"],
+        "",
+    );
+    assert!(carol.status.success());
+    let carols = post_json(
+        port,
+        "/api/v1/auth/token/obtain/",
+        json!({"username": "carol", "password": "carol-pw-1"}),
+    );
+    let carol_access = carols.body["access"].as_str().unwrap().to_owned();
+    let me = http(
+        port,
+        "GET",
+        "/api/v1/me/",
+        &[("Authorization", &format!("Bearer {carol_access}"))],
+        b"",
+    );
+    assert_eq!(me.status, 200);
+    let expired = run(dir, env, &["expire", "--user", "carol"], "");
+    assert!(
+        expired.status.success(),
+        "{}",
+        String::from_utf8_lossy(&expired.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&expired.stdout),
+        "expired 2 tokens\n"
+    );
+    let mut code = json!(null);
+    for _ in 0..50 {
+        let me = http(
+            port,
+            "GET",
+            "/api/v1/me/",
+            &[("Authorization", &format!("Bearer {carol_access}"))],
+            b"",
+        );
+        code = me.body["code"].clone();
+        if code == "token_expired" {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(code, json!("token_expired"));
+    let unknown = run(dir, env, &["expire", "--jti", "nope"], "");
+    assert_eq!(unknown.status.code(), Some(1));
+    let archived = run(dir, env, &["archive", "--older-than", "1d"], "");
+    assert!(
+        archived.status.success(),
+        "{}",
+        String::from_utf8_lossy(&archived.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&archived.stdout),
+        "archived 0 tokens\n"
+    );
+
+    // expire/ over HTTP, then the token is refused.
+    let expire = post_json(
+        port,
+        "/api/v1/auth/token/expire/",
+        json!({ "token": access }),
+    );
+    assert_eq!((expire.status, expire.body), (200, json!({})));
+    let me = http(
+        port,
+        "GET",
+        "/api/v1/me/",
+        &[("Authorization", &format!("Bearer {access}"))],
+        b"",
+    );
+    assert_eq!(me.body["code"], json!("token_expired"));
+
     // Deactivated while the server runs: the token stops working.
+    let fresh = post_json(
+        port,
+        "/api/v1/auth/token/obtain/",
+        json!({"username": "alice", "password": "wonderland-42"}),
+    );
+    let access = fresh.body["access"].as_str().unwrap().to_owned();
     let deactivated = run(dir, env, &["user", "deactivate", "alice"], "");
     assert!(deactivated.status.success());
     let me = http(

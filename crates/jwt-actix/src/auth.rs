@@ -12,6 +12,7 @@ use tokio::sync::Semaphore;
 
 use crate::error::ApiError;
 use crate::events::{Listener, TokenObtained, TokenRefreshed, UserAuthenticated};
+use crate::guard::{GuardPoint, Refusal, TokenGuard};
 use crate::messages::Messages;
 use crate::middleware::JwtMiddleware;
 use crate::routes::TokenRoutes;
@@ -42,9 +43,18 @@ struct Inner<S: UserStore> {
     store: S,
     messages: Messages,
     listeners: Vec<Arc<dyn Listener<S::User>>>,
+    guards: Vec<Arc<dyn TokenGuard>>,
     wants_authentications: bool,
     password_slots: Arc<Semaphore>,
     header_name: HeaderName,
+    #[cfg(feature = "registry")]
+    registry: Option<RegistryParts>,
+}
+
+#[cfg(feature = "registry")]
+struct RegistryParts {
+    registry: jwt_registry::Registry,
+    background: Option<Arc<crate::registry::Background>>,
 }
 
 impl<S: UserStore> Clone for JwtAuth<S> {
@@ -63,7 +73,10 @@ pub struct JwtAuthBuilder<S: UserStore> {
     store: S,
     messages: Messages,
     listeners: Vec<Arc<dyn Listener<S::User>>>,
+    guards: Vec<Arc<dyn TokenGuard>>,
     password_concurrency: Option<usize>,
+    #[cfg(feature = "registry")]
+    registry: Option<jwt_registry::Registry>,
 }
 
 impl<S: UserStore> JwtAuthBuilder<S> {
@@ -79,6 +92,13 @@ impl<S: UserStore> JwtAuthBuilder<S> {
         self
     }
 
+    /// Adds a check of every verified token (the registry's force-expiry).
+    /// Defaults to none.
+    pub fn guard(mut self, guard: impl TokenGuard) -> Self {
+        self.guards.push(Arc::new(guard));
+        self
+    }
+
     /// How many password checks may run at once. Defaults to
     /// `std::thread::available_parallelism()`, so a storm of logins queues
     /// instead of exhausting memory and threads.
@@ -87,9 +107,58 @@ impl<S: UserStore> JwtAuthBuilder<S> {
         self
     }
 
+    /// Plugs in the token registry (feature `registry`): every token
+    /// `obtain/` and `refresh/` hand out is registered (as `[registry]`
+    /// says: inline or in the background, with `expire_on_refresh`), every
+    /// verified token is checked for force-expiry, and the routes gain
+    /// `expire/`. Defaults to none.
+    #[cfg(feature = "registry")]
+    pub fn registry(mut self, registry: jwt_registry::Registry) -> Self {
+        self.registry = Some(registry);
+        self
+    }
+
     /// Checks the settings.
-    pub fn build(self) -> Result<JwtAuth<S>, SettingsError> {
+    #[cfg_attr(not(feature = "registry"), allow(unused_mut))]
+    pub fn build(mut self) -> Result<JwtAuth<S>, SettingsError> {
         self.settings.check()?;
+        #[cfg(feature = "registry")]
+        let registry = match self.registry.take() {
+            None => None,
+            Some(registry) => {
+                if registry.settings().expire_on_refresh
+                    && !registry.settings().registration_on_signal
+                {
+                    return Err(SettingsError::new(
+                        "registry.expire_on_refresh",
+                        "works only with registration_on_signal = true",
+                    ));
+                }
+                let background = if registry.settings().registration_parallel {
+                    let worker = crate::registry::Background::start().map_err(|err| {
+                        SettingsError::new(
+                            "registry.registration_parallel",
+                            format!("cannot start the worker: {err}"),
+                        )
+                    })?;
+                    Some(Arc::new(worker))
+                } else {
+                    None
+                };
+                self.guards.push(Arc::new(crate::registry::RegistryGuard {
+                    registry: registry.clone(),
+                }));
+                self.listeners
+                    .push(Arc::new(crate::registry::RegistryListener {
+                        registry: registry.clone(),
+                        background: background.clone(),
+                    }));
+                Some(RegistryParts {
+                    registry,
+                    background,
+                })
+            }
+        };
         let header_name = HeaderName::from_bytes(self.settings.auth_header_name.as_bytes())
             .map_err(|_| {
                 SettingsError::new("auth.auth_header_name", "is not a valid header name")
@@ -108,9 +177,12 @@ impl<S: UserStore> JwtAuthBuilder<S> {
                 store: self.store,
                 messages: self.messages,
                 listeners: self.listeners,
+                guards: self.guards,
                 wants_authentications,
                 password_slots: Arc::new(Semaphore::new(slots)),
                 header_name,
+                #[cfg(feature = "registry")]
+                registry,
             }),
         })
     }
@@ -125,7 +197,10 @@ impl<S: UserStore> JwtAuth<S> {
             store,
             messages: Messages::default(),
             listeners: Vec::new(),
+            guards: Vec::new(),
             password_concurrency: None,
+            #[cfg(feature = "registry")]
+            registry: None,
         }
     }
 
@@ -147,6 +222,26 @@ impl<S: UserStore> JwtAuth<S> {
     /// The answers' texts.
     pub fn messages(&self) -> &Messages {
         &self.inner.messages
+    }
+
+    /// The token registry, when one is plugged in.
+    #[cfg(feature = "registry")]
+    pub fn registry(&self) -> Option<&jwt_registry::Registry> {
+        self.inner.registry.as_ref().map(|parts| &parts.registry)
+    }
+
+    /// Waits for background registrations to land (`registration_parallel`)
+    /// and stops their worker: call it once the server has stopped. Blocks.
+    #[cfg(feature = "registry")]
+    pub fn flush_registrations(&self) {
+        if let Some(background) = self
+            .inner
+            .registry
+            .as_ref()
+            .and_then(|parts| parts.background.as_ref())
+        {
+            background.flush();
+        }
     }
 
     pub(crate) fn header_name(&self) -> &HeaderName {
@@ -208,6 +303,23 @@ impl<S: UserStore> JwtAuth<S> {
             tracing::error!(error = %err, "answering 500");
             ApiError::internal(self.messages())
         }
+    }
+
+    /// Runs the token guards: 401 `token_expired` for a refused token, 503
+    /// (or 500) when a guard could not check.
+    pub async fn check_token(
+        &self,
+        token: &jwt_core::Token,
+        point: GuardPoint,
+    ) -> Result<(), ApiError> {
+        for guard in &self.inner.guards {
+            match guard.check(token, point).await {
+                Ok(()) => {}
+                Err(Refusal::Expired) => return Err(ApiError::token_expired(self.messages())),
+                Err(Refusal::Failed(err)) => return Err(self.backend_failure(&err)),
+            }
+        }
+        Ok(())
     }
 
     /// Tells the listeners of an `obtain/`.

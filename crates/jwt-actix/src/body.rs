@@ -151,6 +151,8 @@ pub struct FieldReader<'a> {
     data: &'a RequestData,
     messages: &'a Messages,
     errors: Vec<(&'a str, String)>,
+    /// The fields read, in order (DRF's declaration order).
+    read: Vec<&'a str>,
 }
 
 impl<'a> FieldReader<'a> {
@@ -160,6 +162,7 @@ impl<'a> FieldReader<'a> {
             data,
             messages,
             errors: Vec::new(),
+            read: Vec::new(),
         }
     }
 
@@ -217,11 +220,26 @@ impl<'a> FieldReader<'a> {
         self.keep(name, result)
     }
 
+    /// Refuses a field that was read well but is not acceptable (a token
+    /// that is no longer valid): its error joins the others, in field order.
+    pub fn refuse(&mut self, name: &'a str, message: &str) {
+        self.errors.push((name, message.to_owned()));
+        let read = std::mem::take(&mut self.read);
+        let place = |field: &str| {
+            read.iter()
+                .position(|known| *known == field)
+                .unwrap_or(usize::MAX)
+        };
+        self.errors.sort_by_key(|(field, _)| place(field));
+        self.read = read;
+    }
+
     fn keep<T>(
         &mut self,
         name: &'a str,
         result: Result<T, &std::borrow::Cow<'static, str>>,
     ) -> Option<T> {
+        self.read.push(name);
         match result {
             Ok(value) => Some(value),
             Err(message) => {

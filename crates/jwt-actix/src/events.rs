@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use futures_util::future::{LocalBoxFuture, ready};
-use jwt_core::{RequestInfo, Token};
+use jwt_core::{RequestInfo, Token, UserId};
 
 use crate::store::BackendError;
 
@@ -57,6 +57,8 @@ pub struct TokenObtained<U> {
     pub pairs: Vec<TokenPair>,
     /// Who logged in.
     pub user: U,
+    /// Their id, as written into the tokens.
+    pub user_id: UserId,
     /// The request they came with.
     pub request: RequestInfo,
 }
@@ -73,6 +75,8 @@ pub struct TokenRefreshed<U> {
     pub rotated: bool,
     /// The user the tokens belong to.
     pub user: U,
+    /// Their id, as written into the tokens.
+    pub user_id: UserId,
     /// The request they came with.
     pub request: RequestInfo,
 }

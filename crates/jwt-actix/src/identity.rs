@@ -9,6 +9,7 @@ use tokio::sync::OnceCell;
 
 use crate::auth::JwtAuth;
 use crate::error::ApiError;
+use crate::guard::GuardPoint;
 use crate::messages::Messages;
 use crate::store::UserStore;
 
@@ -78,7 +79,7 @@ impl<U: 'static> LazyIdentity<U> {
     /// The verified token, without loading the user.
     pub(crate) async fn token(&self, req: &HttpRequest) -> Resolved<Token> {
         self.token
-            .get_or_init(|| async { self.resolver.token(req) })
+            .get_or_init(|| self.resolver.token(req))
             .await
             .clone()
     }
@@ -104,7 +105,7 @@ impl<U: 'static> LazyIdentity<U> {
 /// The type-erased [`JwtAuth`] the extractors call.
 pub(crate) trait Resolve<U> {
     fn messages(&self) -> &Messages;
-    fn token(&self, req: &HttpRequest) -> Resolved<Token>;
+    fn token<'a>(&'a self, req: &'a HttpRequest) -> LocalBoxFuture<'a, Resolved<Token>>;
     fn user<'a>(
         &'a self,
         req: &'a HttpRequest,
@@ -117,36 +118,16 @@ impl<S: UserStore> Resolve<S::User> for JwtAuth<S> {
         JwtAuth::messages(self)
     }
 
-    /// simplejwt's `get_header` / `get_raw_token` / `get_validated_token`.
-    fn token(&self, req: &HttpRequest) -> Resolved<Token> {
-        let messages = JwtAuth::messages(self);
-        let Some(header) = req.headers().get(self.header_name()) else {
-            return Ok(None);
-        };
-        let mut parts = header
-            .as_bytes()
-            .split(u8::is_ascii_whitespace)
-            .filter(|part| !part.is_empty());
-        let Some(scheme) = parts.next() else {
-            return Ok(None);
-        };
-        if !self
-            .settings()
-            .auth_header_types
-            .iter()
-            .any(|accepted| accepted.as_bytes() == scheme)
-        {
-            return Ok(None);
-        }
-        let (Some(raw), None) = (parts.next(), parts.next()) else {
-            return Err(ApiError::bad_authorization_header(messages));
-        };
-        // A token is ASCII; anything else cannot verify.
-        let raw = std::str::from_utf8(raw).unwrap_or_default();
-        match self.tokens().verify_auth(raw) {
-            Ok(token) => Ok(Some(token)),
-            Err(rejection) => Err(ApiError::no_valid_token_type(messages, &rejection)),
-        }
+    /// simplejwt's `get_header` / `get_raw_token` / `get_validated_token`,
+    /// then the token guards.
+    fn token<'a>(&'a self, req: &'a HttpRequest) -> LocalBoxFuture<'a, Resolved<Token>> {
+        Box::pin(async move {
+            let Some(token) = raw_auth_token(self, req)? else {
+                return Ok(None);
+            };
+            self.check_token(&token, GuardPoint::Protected).await?;
+            Ok(Some(token))
+        })
     }
 
     /// simplejwt's `get_user`, then the tokens-valid-since cut-off.
@@ -188,4 +169,36 @@ pub(crate) async fn load_user<S: UserStore>(
         return Err(ApiError::password_changed(messages));
     }
     Ok(user)
+}
+
+/// The verified token of the request's header: `Ok(None)` without one.
+fn raw_auth_token<S: UserStore>(jwt: &JwtAuth<S>, req: &HttpRequest) -> Resolved<Token> {
+    let messages = JwtAuth::messages(jwt);
+    let Some(header) = req.headers().get(jwt.header_name()) else {
+        return Ok(None);
+    };
+    let mut parts = header
+        .as_bytes()
+        .split(u8::is_ascii_whitespace)
+        .filter(|part| !part.is_empty());
+    let Some(scheme) = parts.next() else {
+        return Ok(None);
+    };
+    if !jwt
+        .settings()
+        .auth_header_types
+        .iter()
+        .any(|accepted| accepted.as_bytes() == scheme)
+    {
+        return Ok(None);
+    }
+    let (Some(raw), None) = (parts.next(), parts.next()) else {
+        return Err(ApiError::bad_authorization_header(messages));
+    };
+    // A token is ASCII; anything else cannot verify.
+    let raw = std::str::from_utf8(raw).unwrap_or_default();
+    match jwt.tokens().verify_auth(raw) {
+        Ok(token) => Ok(Some(token)),
+        Err(rejection) => Err(ApiError::no_valid_token_type(messages, &rejection)),
+    }
 }

@@ -71,7 +71,7 @@
 //!
 //! | feature | default | what |
 //! | --- | --- | --- |
-//! | *(none yet)* | | `registry` arrives with jwt-registry |
+//! | `registry` | no | the token registry: registration on `obtain/` / `refresh/`, force-expiry checks, `expire/` ([`registry`]) |
 
 #![cfg_attr(
     not(test),
@@ -83,9 +83,12 @@ mod body;
 mod error;
 mod events;
 mod extractors;
+mod guard;
 mod identity;
 mod messages;
 mod middleware;
+#[cfg(feature = "registry")]
+pub mod registry;
 mod routes;
 mod settings;
 mod store;
@@ -98,6 +101,7 @@ pub use events::{
     IssuedToken, Listener, TokenObtained, TokenPair, TokenRefreshed, UserAuthenticated,
 };
 pub use extractors::{Authenticated, MaybeAuthenticated, VerifiedToken};
+pub use guard::{GuardPoint, Refusal, TokenGuard};
 pub use identity::Identity;
 pub use messages::Messages;
 pub use middleware::{JwtMiddleware, JwtMiddlewareService, authenticate_request};

@@ -38,6 +38,8 @@ pub struct TokenRoutes<S: UserStore> {
     obtain: RouteFactory,
     refresh: RouteFactory,
     verify: RouteFactory,
+    #[cfg(feature = "registry")]
+    expire: Option<RouteFactory>,
 }
 
 fn post<F, Args>(handler: F) -> RouteFactory
@@ -52,10 +54,15 @@ where
 impl<S: UserStore> TokenRoutes<S> {
     pub(crate) fn new(jwt: JwtAuth<S>) -> Self {
         TokenRoutes {
-            jwt,
             obtain: post(views::obtain::<S>),
             refresh: post(views::refresh::<S>),
             verify: post(views::verify::<S>),
+            #[cfg(feature = "registry")]
+            expire: jwt
+                .registry()
+                .is_some()
+                .then(|| post(crate::registry::expire::<S>)),
+            jwt,
         }
     }
 
@@ -92,16 +99,34 @@ impl<S: UserStore> TokenRoutes<S> {
         self
     }
 
+    /// Answers `POST expire/` with `handler`. Defaults to
+    /// [`registry::expire`](crate::registry::expire) when a registry is
+    /// plugged in (else there is no `expire/`).
+    #[cfg(feature = "registry")]
+    pub fn expire<F, Args>(mut self, handler: F) -> Self
+    where
+        F: Handler<Args> + Clone,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.expire = Some(post(handler));
+        self
+    }
+
     /// The routes, for `scope.configure(...)` or `app.configure(...)`. Also
     /// registers the [`JwtAuth`] as app data for the views.
     pub fn configure(self) -> impl FnOnce(&mut ServiceConfig) + 'static {
         move |cfg| {
             cfg.app_data(self.jwt);
-            for (name, route) in [
+            #[cfg_attr(not(feature = "registry"), allow(unused_mut))]
+            let mut routes = vec![
                 ("obtain", self.obtain),
                 ("refresh", self.refresh),
                 ("verify", self.verify),
-            ] {
+            ];
+            #[cfg(feature = "registry")]
+            routes.extend(self.expire.map(|route| ("expire", route)));
+            for (name, route) in routes {
                 cfg.service(
                     web::resource([format!("/{name}"), format!("/{name}/")])
                         .route(route())

@@ -24,7 +24,9 @@
 //!
 //! | feature | default | what |
 //! | --- | --- | --- |
-//! | *(none)* | | SQLite is bundled; PostgreSQL uses libpq, linked as the final binary chooses |
+//! | `testing` | no | [`testing::databases`]: fresh SQLite and PostgreSQL databases for tests |
+//!
+//! SQLite is bundled; PostgreSQL uses libpq, linked as the final binary chooses.
 
 #![cfg_attr(
     not(test),
@@ -40,6 +42,8 @@ mod registry;
 mod revocation;
 pub mod schema;
 mod settings;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod token_manager;
 pub mod types;
 

@@ -31,6 +31,33 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Delete tokens past their own expiry (optionally only those expired longer ago).
+    Archive {
+        /// Only tokens whose expiry is at least this old: seconds or "10d", "12h".
+        #[arg(long, value_name = "AGE", value_parser = parse_age, default_value = "0")]
+        older_than: std::time::Duration,
+    },
+    /// Force-expire a token, its whole login tree, or all of a user's tokens.
+    Expire {
+        /// The token's id (`jti`).
+        #[arg(
+            long,
+            value_name = "JTI",
+            conflicts_with = "user",
+            required_unless_present = "user"
+        )]
+        jti: Option<String>,
+        /// With --jti: the token's whole login tree.
+        #[arg(long, requires = "jti")]
+        tree: bool,
+        /// Every active token of this user, and their trees.
+        #[arg(long, value_name = "NAME")]
+        user: Option<String>,
+    },
+}
+
+fn parse_age(text: &str) -> Result<std::time::Duration, String> {
+    jwt_core::parse_duration(text)
 }
 
 #[derive(Debug, Subcommand)]

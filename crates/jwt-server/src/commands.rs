@@ -1,11 +1,12 @@
-//! The commands: serve, migrate, user create, user deactivate.
+//! The commands: serve, migrate, user, archive, expire.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, ToSocketAddrs};
 
 use jwt_actix::JwtAuth;
 use jwt_core::TokenService;
-use jwt_registry::db::{Database, DatabaseUrl, run_migrations};
+use jwt_registry::db::DatabaseUrl;
+use jwt_registry::{OpenError, Registry};
 
 use crate::app::app;
 use crate::error::CliError;
@@ -13,16 +14,24 @@ use crate::settings::Settings;
 use crate::signing_key;
 use crate::users::{self, DemoUserStore, NewUserError, Passwords, Users};
 
-/// Opens the database (creating a SQLite file, and saying so) and runs the
-/// pending migrations.
-fn open_database(url: &DatabaseUrl) -> Result<(Database, Vec<String>), CliError> {
+/// Opens the registry's database (creating a SQLite file, and saying so)
+/// and runs the pending migrations of the registry and the demo app.
+/// `watch`: keep the revocation list (only `serve` needs it).
+fn open_registry(settings: &Settings, watch: bool) -> Result<(Registry, Vec<String>), CliError> {
+    let url = database_url(settings)?;
     let new_file = url.sqlite_file().is_some_and(|file| !file.exists());
-    let db = Database::connect(url)?;
+    let (registry, applied) = Registry::builder(settings.registry.clone())
+        .migrations(users::MIGRATIONS)
+        .watch_revocations(watch)
+        .open()
+        .map_err(|err| match err {
+            OpenError::Settings(err) => CliError::from(err),
+            OpenError::Db(err) => CliError::from(err),
+        })?;
     if new_file {
         tracing::info!(database = %url, "created the database");
     }
-    let applied = run_migrations(&db, &[users::MIGRATIONS])?;
-    Ok((db, applied))
+    Ok((registry, applied))
 }
 
 /// The database the settings name.
@@ -37,7 +46,7 @@ fn say(line: impl std::fmt::Display) -> Result<(), CliError> {
 }
 
 pub fn migrate(settings: &Settings) -> Result<(), CliError> {
-    let (_, applied) = open_database(&database_url(settings)?)?;
+    let (_, applied) = open_registry(settings, false)?;
     if applied.is_empty() {
         say("no pending migrations")?;
     }
@@ -70,9 +79,9 @@ pub fn user_create(
     if password.is_empty() {
         return Err(CliError::Usage("the password must not be empty".into()));
     }
-    let (db, _) = open_database(&database_url(settings)?)?;
+    let (registry, _) = open_registry(settings, false)?;
     let hash = Passwords::hash(&password).map_err(CliError::Failure)?;
-    let id = Users::new(db)
+    let id = Users::new(registry.database().clone())
         .create(name, &hash, !inactive)
         .map_err(|err| match err {
             NewUserError::Exists(_) => CliError::failure(err),
@@ -100,8 +109,8 @@ fn read_password() -> Result<String, CliError> {
 }
 
 pub fn user_deactivate(settings: &Settings, name: &str) -> Result<(), CliError> {
-    let (db, _) = open_database(&database_url(settings)?)?;
-    if Users::new(db).deactivate(name)? {
+    let (registry, _) = open_registry(settings, false)?;
+    if Users::new(registry.database().clone()).deactivate(name)? {
         say(format!("deactivated user {name}"))
     } else {
         Err(CliError::failure(format!("no user named {name:?}")))
@@ -126,13 +135,17 @@ pub fn serve(mut settings: Settings, bind: Option<String>) -> Result<(), CliErro
     let tokens = TokenService::new(&settings.tokens)?;
     // Every setting is checked before anything is created.
     settings.auth.check()?;
-    let (db, applied) = open_database(&url)?;
+    let (registry, applied) = open_registry(&settings, true)?;
     for version in &applied {
         tracing::info!(migration = %version, "applied");
     }
+    let db = registry.database().clone();
     let passwords = Passwords::new().map_err(CliError::Failure)?;
     let store = DemoUserStore::new(Users::new(db.clone()), passwords);
-    let jwt = JwtAuth::builder(tokens, settings.auth, store).build()?;
+    let jwt = JwtAuth::builder(tokens, settings.auth, store)
+        .registry(registry.clone())
+        .build()?;
+    let flush = jwt.clone();
 
     let listener = TcpListener::bind(address)
         .map_err(|err| CliError::failure(format!("cannot listen on {bind}: {err}")))?;
@@ -148,7 +161,52 @@ pub fn serve(mut settings: Settings, bind: Option<String>) -> Result<(), CliErro
             .map_err(CliError::failure)?;
     }
     tracing::info!(%address, "serving");
-    actix_web::rt::System::new()
+    let outcome = actix_web::rt::System::new()
         .block_on(server.run())
-        .map_err(|err| CliError::failure(format!("server failed: {err}")))
+        .map_err(|err| CliError::failure(format!("server failed: {err}")));
+    // Registrations still queued land before the process ends.
+    flush.flush_registrations();
+    drop(flush);
+    drop(registry);
+    tracing::info!("stopped");
+    outcome
+}
+
+pub fn archive(settings: &Settings, older_than: std::time::Duration) -> Result<(), CliError> {
+    let (registry, _) = open_registry(settings, false)?;
+    let total = registry.archivable(older_than)?;
+    let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        indicatif::ProgressBar::new(total)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let archived = registry.archive(older_than, ARCHIVE_BATCH, |done| bar.set_position(done))?;
+    bar.finish_and_clear();
+    say(format!("archived {archived} tokens"))
+}
+
+/// Rows deleted per transaction by `archive`: small enough that writers
+/// never wait long for the table.
+const ARCHIVE_BATCH: usize = 1_000;
+
+pub fn expire(
+    settings: &Settings,
+    jti: Option<String>,
+    tree: bool,
+    user: Option<String>,
+) -> Result<(), CliError> {
+    let (registry, _) = open_registry(settings, false)?;
+    let expired = match (jti, user) {
+        (Some(jti), None) => registry
+            .expire_jti(&jti, tree)?
+            .ok_or_else(|| CliError::failure(format!("no token with jti {jti:?}")))?,
+        (None, Some(name)) => {
+            let user = Users::new(registry.database().clone())
+                .find_by_username(&name)?
+                .ok_or_else(|| CliError::failure(format!("no user named {name:?}")))?;
+            registry.expire_user(&user.id.to_string())?
+        }
+        _ => return Err(CliError::Usage("give --jti JTI or --user NAME".into())),
+    };
+    say(format!("expired {} tokens", expired.len()))
 }

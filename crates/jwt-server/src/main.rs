@@ -71,5 +71,7 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::User {
             command: UserCommand::Deactivate { name },
         } => commands::user_deactivate(&settings, &name),
+        Command::Archive { older_than } => commands::archive(&settings, older_than),
+        Command::Expire { jti, tree, user } => commands::expire(&settings, jti, tree, user),
     }
 }

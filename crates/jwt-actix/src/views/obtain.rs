@@ -63,6 +63,7 @@ pub async fn obtain<S: UserStore>(
                     parent: Some(Arc::clone(&refresh)),
                 },
             ],
+            user_id: store.user_id(&user),
             user,
             request: request_info(&req),
         };

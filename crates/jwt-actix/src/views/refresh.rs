@@ -11,6 +11,7 @@ use super::{internal, issue, jwt_auth, read_token_field};
 use crate::auth::request_info;
 use crate::error::ApiError;
 use crate::events::{IssuedToken, TokenPair, TokenRefreshed};
+use crate::guard::GuardPoint;
 use crate::identity::load_user;
 use crate::store::UserStore;
 
@@ -29,6 +30,7 @@ pub async fn refresh<S: UserStore>(
     let presented = tokens
         .verify(&raw, tokens.refresh_type())
         .map_err(|err| ApiError::token(messages, &err))?;
+    jwt.check_token(&presented, GuardPoint::Refresh).await?;
     let user = load_user(&jwt, &presented).await?;
     let access = tokens
         .access_from(&presented)
@@ -70,6 +72,7 @@ pub async fn refresh<S: UserStore>(
             pairs,
             refresh: presented,
             rotated: rotated.is_some(),
+            user_id: jwt.store().user_id(&user),
             user,
             request: request_info(&req),
         };

@@ -6,6 +6,7 @@ use serde_json::json;
 
 use super::{jwt_auth, read_token_field};
 use crate::error::ApiError;
+use crate::guard::GuardPoint;
 use crate::store::UserStore;
 
 /// `{"token"}` → `{}` when the token's signature, expiry and claims are
@@ -16,8 +17,10 @@ pub async fn verify<S: UserStore>(
 ) -> Result<HttpResponse, ApiError> {
     let jwt = jwt_auth::<S>(&req)?;
     let raw = read_token_field(&jwt, &req, payload, "token").await?;
-    jwt.tokens()
+    let token = jwt
+        .tokens()
         .verify_untyped(&raw)
         .map_err(|err| ApiError::token(jwt.messages(), &err))?;
+    jwt.check_token(&token, GuardPoint::Verify).await?;
     Ok(HttpResponse::Ok().json(json!({})))
 }

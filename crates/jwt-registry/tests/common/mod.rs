@@ -2,81 +2,11 @@
 //! PostgreSQL database when `DATABASE_URL` is set.
 #![allow(dead_code)]
 
-use std::io::Write;
-
-use diesel::{Connection, PgConnection, RunQueryDsl};
+use diesel::RunQueryDsl;
 use jwt_core::{ManualClock, Token, TokenService, TokenSettings};
 use jwt_registry::{Pair, Registry, RegistrySettings, Revocation, TokenRecord};
 
-/// Where a test runs; dropping it removes the database.
-pub struct Backend {
-    pub name: &'static str,
-    pub url: String,
-    _dir: Option<tempfile::TempDir>,
-    drop_pg: Option<(String, String)>,
-}
-
-impl Drop for Backend {
-    fn drop(&mut self) {
-        if let Some((admin, name)) = &self.drop_pg
-            && let Ok(mut conn) = PgConnection::establish(admin)
-        {
-            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .execute(&mut conn);
-        }
-    }
-}
-
-pub fn skipped(why: &str) {
-    let _ = writeln!(std::io::stderr().lock(), "SKIPPED: {why}");
-}
-
-/// SQLite, and PostgreSQL when DATABASE_URL is set.
-pub fn backends(test: &str) -> Vec<Backend> {
-    let dir = tempfile::tempdir().unwrap();
-    let mut all = vec![Backend {
-        name: "sqlite",
-        url: dir
-            .path()
-            .join("registry.sqlite3")
-            .to_str()
-            .unwrap()
-            .to_owned(),
-        _dir: Some(dir),
-        drop_pg: None,
-    }];
-    match std::env::var("DATABASE_URL")
-        .ok()
-        .filter(|url| !url.is_empty())
-    {
-        Some(admin) => {
-            let stamp = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_micros();
-            let name = format!(
-                "jwt_{}_{}_{stamp}",
-                test.chars().take(20).collect::<String>(),
-                std::process::id()
-            );
-            let mut conn = PgConnection::establish(&admin).unwrap();
-            diesel::sql_query(format!("CREATE DATABASE {name}"))
-                .execute(&mut conn)
-                .unwrap();
-            let (prefix, _) = admin.split('?').next().unwrap().rsplit_once('/').unwrap();
-            all.push(Backend {
-                name: "postgres",
-                url: format!("{prefix}/{name}"),
-                _dir: None,
-                drop_pg: Some((admin, name)),
-            });
-        }
-        None => skipped(&format!(
-            "DATABASE_URL is not set: {test} ran on SQLite only"
-        )),
-    }
-    all
-}
+pub use jwt_registry::testing::{TestDatabase as Backend, databases as backends};
 
 pub const NOW: i64 = 1_793_491_200;
 

@@ -1,0 +1,135 @@
+//! Registration on `obtain/` and `refresh/` (the seed's subscriptions).
+
+use std::sync::Arc;
+
+use actix_web::web;
+use futures_util::future::LocalBoxFuture;
+use jwt_registry::db::DbError;
+use jwt_registry::{Context, Pair, Registry, TokenRecord};
+
+use super::Background;
+use crate::events::{IssuedToken, Listener, TokenObtained, TokenPair, TokenRefreshed};
+use crate::store::BackendError;
+
+/// Registers what the token views hand out, inline or in the background.
+pub(crate) struct RegistryListener {
+    pub(crate) registry: Registry,
+    pub(crate) background: Option<Arc<Background>>,
+}
+
+fn record(token: &IssuedToken) -> TokenRecord {
+    TokenRecord::new(token.token(), token.encoded())
+}
+
+fn pairs(pairs: &[TokenPair]) -> Vec<Pair> {
+    pairs
+        .iter()
+        .map(|pair| Pair {
+            token: record(&pair.token),
+            parent: pair.parent.as_deref().map(record),
+        })
+        .collect()
+}
+
+/// The work of one registration, runnable here or on the worker.
+struct Job {
+    registry: Registry,
+    context: Context,
+    /// `expire_on_refresh`: the refresh token, and whether to spare it.
+    expire_first: Option<(TokenRecord, bool)>,
+}
+
+impl Job {
+    fn run(self) -> Result<(), DbError> {
+        if let Some((refresh, spare)) = &self.expire_first {
+            let exclude: &[&str] = if *spare { &[refresh.jti.as_str()] } else { &[] };
+            self.registry
+                .expire(std::slice::from_ref(refresh), true, exclude)?;
+        }
+        self.registry.register(self.context).map(drop)
+    }
+
+    /// The tokens, by id, for logs (never the tokens themselves).
+    fn jtis(&self) -> Vec<String> {
+        self.context
+            .pairs
+            .iter()
+            .map(|pair| pair.token.jti.clone())
+            .collect()
+    }
+}
+
+impl RegistryListener {
+    async fn dispatch(&self, job: Job) -> Result<(), BackendError> {
+        match &self.background {
+            Some(background) => {
+                background.submit(Box::new(move || {
+                    let jtis = job.jtis();
+                    if let Err(err) = job.run() {
+                        tracing::error!(error = %err, tokens = ?jtis, "background registration failed");
+                    }
+                }));
+                Ok(())
+            }
+            None => {
+                let outcome = web::block(move || job.run())
+                    .await
+                    .map_err(BackendError::other)?;
+                outcome.map_err(|err| {
+                    if err.is_unavailable() {
+                        BackendError::unavailable(err)
+                    } else {
+                        BackendError::other(err)
+                    }
+                })
+            }
+        }
+    }
+}
+
+impl<U: 'static> Listener<U> for RegistryListener {
+    fn token_obtained<'a>(
+        &'a self,
+        event: &'a TokenObtained<U>,
+    ) -> LocalBoxFuture<'a, Result<(), BackendError>> {
+        Box::pin(async move {
+            if !self.registry.settings().registration_on_signal {
+                return Ok(());
+            }
+            let context = Context::new(pairs(&event.pairs), self.registry.now())
+                .with_user(event.user_id.to_string())
+                .with_request(event.request.clone());
+            self.dispatch(Job {
+                registry: self.registry.clone(),
+                context,
+                expire_first: None,
+            })
+            .await
+        })
+    }
+
+    fn token_refreshed<'a>(
+        &'a self,
+        event: &'a TokenRefreshed<U>,
+    ) -> LocalBoxFuture<'a, Result<(), BackendError>> {
+        Box::pin(async move {
+            let settings = self.registry.settings();
+            if !settings.registration_on_signal {
+                return Ok(());
+            }
+            // The refresh pipeline runs without a user: connecting_user
+            // inherits it from the tokens' existing connections.
+            let context = Context::new(pairs(&event.pairs), self.registry.now())
+                .with_request(event.request.clone());
+            let expire_first = settings
+                .expire_on_refresh
+                .then(|| (record(&event.refresh), !event.rotated));
+            self.dispatch(Job {
+                registry: self.registry.clone(),
+                context,
+                expire_first,
+            })
+            .await
+        })
+    }
+}

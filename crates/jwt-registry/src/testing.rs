@@ -1,0 +1,87 @@
+//! Fresh databases for tests (feature `testing`): a temp SQLite file
+//! always, and a new PostgreSQL database when `DATABASE_URL` is set (each
+//! run its own, dropped afterwards), so runs never see each other's rows.
+
+use std::io::Write;
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+
+/// A database for one test; dropping it removes it.
+pub struct TestDatabase {
+    /// `"sqlite"` or `"postgres"`.
+    pub name: &'static str,
+    /// Its `database_url`.
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    drop_pg: Option<(String, String)>,
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = &self.drop_pg
+            && let Ok(mut conn) = PgConnection::establish(admin)
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut conn);
+        }
+    }
+}
+
+/// Says a test (or part of one) was skipped, where `cargo test` shows it:
+/// straight to stderr, past the harness's capture.
+pub fn skipped(why: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "SKIPPED: {why}");
+}
+
+/// A temp SQLite database, and a fresh PostgreSQL one when `DATABASE_URL`
+/// is set (else a `SKIPPED` line). `test` names them.
+///
+/// # Panics
+///
+/// When `DATABASE_URL` is set but no database can be created there: a test
+/// run that was asked for PostgreSQL must not pass without it.
+#[allow(clippy::expect_used, clippy::unwrap_used)]
+pub fn databases(test: &str) -> Vec<TestDatabase> {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let path = dir.path().join("registry.sqlite3");
+    let mut all = vec![TestDatabase {
+        name: "sqlite",
+        url: path.to_string_lossy().into_owned(),
+        _dir: Some(dir),
+        drop_pg: None,
+    }];
+    match std::env::var("DATABASE_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+    {
+        Some(admin) => {
+            let stamp = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_micros())
+                .unwrap_or_default();
+            let label: String = test
+                .chars()
+                .filter(char::is_ascii_alphanumeric)
+                .take(20)
+                .collect();
+            let name = format!("jwt_{label}_{}_{stamp}", std::process::id()).to_ascii_lowercase();
+            let mut conn =
+                PgConnection::establish(&admin).expect("DATABASE_URL is set but unreachable");
+            diesel::sql_query(format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .expect("DATABASE_URL is set but a database cannot be created there");
+            let base = admin.split('?').next().unwrap_or(&admin);
+            let prefix = base.rsplit_once('/').map_or(base, |(prefix, _)| prefix);
+            all.push(TestDatabase {
+                name: "postgres",
+                url: format!("{prefix}/{name}"),
+                _dir: None,
+                drop_pg: Some((admin, name)),
+            });
+        }
+        None => skipped(&format!(
+            "DATABASE_URL is not set: {test} ran on SQLite only"
+        )),
+    }
+    all
+}
