@@ -17,16 +17,25 @@ pub(crate) fn placeholders(conn: &DbConnection, first: usize, count: usize) -> S
 }
 
 /// The rows of `jwt_token` connected to the seed rows through parent links,
-/// in both directions: the seed's whole login trees. `seed` is a `SELECT id
+/// in both directions: the seeds' whole login trees. `seed` is a `SELECT id
 /// FROM jwt_token WHERE ...`. One statement, however deep the tree.
+///
+/// Each token has at most one parent, so the tokens form a forest and a
+/// token's connected component is its tree: walk up to the roots (each step
+/// a primary-key lookup), then down from them (each step an index lookup
+/// on `parent_id`).
 pub(crate) fn tree_cte(seed: &str) -> String {
     format!(
-        "WITH RECURSIVE tree(id) AS ( \
-             {seed} \
+        "WITH RECURSIVE \
+         up(id, parent_id) AS ( \
+             SELECT id, parent_id FROM jwt_token WHERE id IN ({seed}) \
              UNION \
-             SELECT CASE WHEN t.parent_id = tree.id THEN t.id ELSE t.parent_id END \
-             FROM jwt_token t JOIN tree \
-               ON t.parent_id = tree.id OR (t.id = tree.id AND t.parent_id IS NOT NULL) \
+             SELECT t.id, t.parent_id FROM jwt_token t JOIN up ON t.id = up.parent_id \
+         ), \
+         tree(id) AS ( \
+             SELECT id FROM up WHERE parent_id IS NULL \
+             UNION \
+             SELECT t.id FROM jwt_token t JOIN tree ON t.parent_id = tree.id \
          )"
     )
 }

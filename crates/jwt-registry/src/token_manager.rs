@@ -13,6 +13,9 @@ use crate::record::{Pair, TokenRecord};
 use crate::schema::{jwt_token, jwt_token_user_connection};
 use crate::types::{JsonDoc, Moment, RowId, sql};
 
+/// Rows per `INSERT`: 10 columns each stays under SQLite's 32 766 binds.
+const INSERT_CHUNK: usize = 1_000;
+
 /// What registering pairs did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Registration {
@@ -111,15 +114,16 @@ pub fn register(
             updated_at: now,
         })
         .collect();
-    let inserted = if rows.is_empty() {
-        0
-    } else {
-        crate::on_backend!(conn, c => diesel::insert_into(jwt_token::table)
-            .values(&rows)
+    let mut inserted = 0;
+    // One statement for a login's few tokens; chunks keep huge batches
+    // under SQLite's limit of bind parameters.
+    for chunk in rows.chunks(INSERT_CHUNK) {
+        inserted += crate::on_backend!(conn, c => diesel::insert_into(jwt_token::table)
+            .values(chunk)
             .on_conflict(jwt_token::jti)
             .do_nothing()
-            .execute(c))?
-    };
+            .execute(c))?;
+    }
     if inserted != rows.len() {
         return Err(DbError::Conflict);
     }
@@ -154,13 +158,15 @@ pub fn connect_user(
             updated_at: now,
         })
         .collect();
-    Ok(
-        crate::on_backend!(conn, c => diesel::insert_into(jwt_token_user_connection::table)
-        .values(&rows)
-        .on_conflict((jwt_token_user_connection::user_id, jwt_token_user_connection::token_id))
-        .do_nothing()
-        .execute(c))?,
-    )
+    let mut inserted = 0;
+    for chunk in rows.chunks(INSERT_CHUNK) {
+        inserted += crate::on_backend!(conn, c => diesel::insert_into(jwt_token_user_connection::table)
+            .values(chunk)
+            .on_conflict((jwt_token_user_connection::user_id, jwt_token_user_connection::token_id))
+            .do_nothing()
+            .execute(c))?;
+    }
+    Ok(inserted)
 }
 
 #[derive(QueryableByName)]

@@ -45,6 +45,10 @@ impl Database {
             .idle_timeout(None)
             .max_lifetime(None)
             .connection_timeout(CONNECTION_TIMEOUT)
+            // No `SELECT 1` before each use (a round trip per request on
+            // PostgreSQL): a connection that broke fails its next query,
+            // answers 503 once and is then dropped (`has_broken`).
+            .test_on_check_out(false)
             .connection_customizer(Box::new(setup))
             // Failures reach the caller, which logs them once.
             .error_handler(Box::new(diesel::r2d2::NopErrorHandler))
