@@ -455,3 +455,119 @@ async fn expire_requires_auth_of_the_same_user() {
         assert_eq!(force_expired(&s.registry), 1);
     }
 }
+
+#[actix_web::test]
+async fn on_db_down_decides_for_protected_routes_and_token_routes_answer_503() {
+    // SQLite only: an exhausted pool is an unreachable database (after the
+    // pool's 5 s wait), without stopping a server.
+    let databases = databases("http_on_db_down");
+    let db = &databases[0];
+    for (policy, me_status) in [
+        (
+            jwt_registry::OnDbDown::Deny,
+            StatusCode::SERVICE_UNAVAILABLE,
+        ),
+        (jwt_registry::OnDbDown::Allow, StatusCode::OK),
+    ] {
+        let settings = RegistrySettings {
+            revocation: Revocation::Strict,
+            on_db_down: policy,
+            ..RegistrySettings::default()
+        };
+        let s = setup(db, settings, AuthSettings::default());
+        let app = test::init_service(common::app(s.jwt.clone())).await;
+        let pair = call(&app, post_json(OBTAIN, credentials())).await.body;
+        let held: Vec<_> = (0..8)
+            .map(|_| s.registry.database().get().unwrap())
+            .collect();
+        let me = call(&app, get_with_token(ME, &field(&pair, "access"))).await;
+        assert_eq!(me.status, me_status, "{policy:?}: {}", me.text);
+        if me.status == StatusCode::SERVICE_UNAVAILABLE {
+            assert_eq!(me.text, r#"{"detail":"Service temporarily unavailable."}"#);
+        }
+        let verify = call(
+            &app,
+            post_json(VERIFY, json!({"token": field(&pair, "access")})),
+        )
+        .await;
+        assert_eq!(
+            verify.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{policy:?}: token routes always 503"
+        );
+        drop(held);
+    }
+}
+
+#[actix_web::test]
+async fn registry_listeners_hear_registrations_and_expiries() {
+    use std::sync::Mutex;
+
+    #[derive(Clone, Default)]
+    struct Heard(Arc<Mutex<Vec<String>>>);
+
+    impl jwt_registry::RegistryListener for Heard {
+        fn pairs_registered(&self, context: &jwt_registry::Context) {
+            self.0
+                .lock()
+                .unwrap()
+                .push(format!("registered {}", context.pairs.len()));
+        }
+        fn tokens_connected(&self, user_id: &str, tokens: &[jwt_registry::types::RowId]) {
+            self.0
+                .lock()
+                .unwrap()
+                .push(format!("connected {user_id} {}", tokens.len()));
+        }
+        fn tokens_expired(&self, jtis: &[String], tree_affected: bool) {
+            self.0
+                .lock()
+                .unwrap()
+                .push(format!("expired {} tree={tree_affected}", jtis.len()));
+        }
+        fn pipeline_run(&self, _: &jwt_registry::Context) {
+            self.0.lock().unwrap().push("pipeline".into());
+        }
+    }
+
+    for db in databases("http_registry_events") {
+        let heard = Heard::default();
+        let settings = RegistrySettings {
+            database_url: db.url.clone(),
+            ..RegistrySettings::default()
+        };
+        let (registry, _) = Registry::builder(settings)
+            .listener(heard.clone())
+            .open()
+            .unwrap();
+        let jwt = JwtAuth::builder(
+            TokenService::new(&common::token_settings()).unwrap(),
+            AuthSettings::default(),
+            TestStore::new(),
+        )
+        .registry(registry)
+        .build()
+        .unwrap();
+        let app = test::init_service(common::app(jwt)).await;
+        let pair = call(&app, post_json(OBTAIN, credentials())).await.body;
+        call(
+            &app,
+            post_json(
+                EXPIRE,
+                json!({"token": field(&pair, "refresh"), "affect_tree": true}),
+            ),
+        )
+        .await;
+        assert_eq!(
+            *heard.0.lock().unwrap(),
+            [
+                "registered 2",
+                "connected 1 2",
+                "pipeline",
+                "expired 2 tree=true"
+            ],
+            "{}",
+            db.name
+        );
+    }
+}

@@ -36,9 +36,14 @@ fn fill(conn: &mut DbConnection, rows: u64) {
 }
 
 fn main() {
-    let rows: u64 = std::env::var("ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let rows: u64 = std::env::var("ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
     let batch = 1_000;
-    println!("| backend | rows | batched (jwt-server archive) | one DELETE (baseline) | ratio | longest batch |");
+    println!(
+        "| backend | rows | batched (jwt-server archive) | one DELETE (baseline) | ratio | longest batch |"
+    );
     println!("| --- | ---: | ---: | ---: | ---: | ---: |");
     for db in databases("archive_bench") {
         let settings = RegistrySettings {
@@ -65,7 +70,9 @@ fn main() {
         fill(&mut conn, rows);
         let started = Instant::now();
         write_transaction(&mut conn, |conn| {
-            conn.batch_execute("DELETE FROM jwt_token WHERE internal_expired_at <= '2021-01-01 00:00:00.000000'")
+            conn.batch_execute(
+                "DELETE FROM jwt_token WHERE internal_expired_at <= '2021-01-01 00:00:00.000000'",
+            )
         })
         .expect("delete");
         let single = started.elapsed();

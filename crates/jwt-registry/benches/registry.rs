@@ -74,11 +74,19 @@ fn build_tree(registry: &Registry, tokens: &TokenService) -> RowId {
             refresh = next;
         }
     }
-    let context = registry.register(Context::new(pairs, registry.now()).with_user("1")).expect("register");
-    assert_eq!(context.registration.expect("registered").tokens.len(), DEPTH * (WIDTH + 1));
+    let context = registry
+        .register(Context::new(pairs, registry.now()).with_user("1"))
+        .expect("register");
+    assert_eq!(
+        context.registration.expect("registered").tokens.len(),
+        DEPTH * (WIDTH + 1)
+    );
     let deepest = deepest.expect("a leaf");
     let mut conn = registry.database().get().expect("conn");
-    token_manager::find_by_jti(&mut conn, deepest.jti()).expect("query").expect("row").id
+    token_manager::find_by_jti(&mut conn, deepest.jti())
+        .expect("query")
+        .expect("row")
+        .id
 }
 
 /// The Django package's `collect_tree`: relatives of the set, level by level.
@@ -87,11 +95,18 @@ fn collect_tree_by_levels(conn: &mut DbConnection, seed: RowId) -> usize {
     loop {
         let list: Vec<RowId> = ids.iter().copied().collect();
         let rows: Vec<(RowId, Option<RowId>)> = jwt_token::table
-            .filter(jwt_token::parent_id.eq_any(&list).or(jwt_token::id.eq_any(&list)))
+            .filter(
+                jwt_token::parent_id
+                    .eq_any(&list)
+                    .or(jwt_token::id.eq_any(&list)),
+            )
             .select((jwt_token::id, jwt_token::parent_id))
             .load(conn)
             .expect("relatives");
-        let next: HashSet<RowId> = rows.into_iter().flat_map(|(id, parent)| std::iter::once(id).chain(parent)).collect();
+        let next: HashSet<RowId> = rows
+            .into_iter()
+            .flat_map(|(id, parent)| std::iter::once(id).chain(parent))
+            .collect();
         if next.len() == ids.len() {
             return next.len();
         }
@@ -104,7 +119,10 @@ fn collect_tree_by_levels(conn: &mut DbConnection, seed: RowId) -> usize {
 fn register_by_rows(conn: &mut DbConnection, pairs: &[Pair], user: &str, now: Moment) {
     write_transaction(conn, |conn| {
         let mut ids = Vec::new();
-        for record in pairs.iter().flat_map(|pair| std::iter::once(&pair.token).chain(pair.parent.as_ref())) {
+        for record in pairs
+            .iter()
+            .flat_map(|pair| std::iter::once(&pair.token).chain(pair.parent.as_ref()))
+        {
             let found: Option<RowId> = jwt_token::table
                 .filter(jwt_token::jti.eq(&record.jti))
                 .select(jwt_token::id)
@@ -120,7 +138,8 @@ fn register_by_rows(conn: &mut DbConnection, pairs: &[Pair], user: &str, now: Mo
                             jwt_token::jti.eq(&record.jti),
                             jwt_token::token_type.eq(&record.token_type),
                             jwt_token::token_digest.eq(&record.digest),
-                            jwt_token::payload.eq(jwt_registry::types::JsonDoc(record.payload.clone())),
+                            jwt_token::payload
+                                .eq(jwt_registry::types::JsonDoc(record.payload.clone())),
                             jwt_token::parent_id.eq(None::<RowId>),
                             jwt_token::expired_at.eq(record.expires_at),
                             jwt_token::internal_expired_at.eq(record.expires_at),
@@ -163,22 +182,32 @@ fn bench(c: &mut Criterion) {
         let registry = open(&db);
         let seed = build_tree(&registry, &tokens);
         let mut group = c.benchmark_group(format!("collect_tree_10k/{}", db.name));
-        group.sample_size(10).measurement_time(Duration::from_secs(5));
+        group
+            .sample_size(10)
+            .measurement_time(Duration::from_secs(5));
         group.bench_function("jwt-registry", |b| {
             let mut conn = registry.database().get().expect("conn");
             b.iter(|| {
-                let tree = token_manager::collect_tree(&mut conn, &[black_box(seed)]).expect("tree");
+                let tree =
+                    token_manager::collect_tree(&mut conn, &[black_box(seed)]).expect("tree");
                 assert_eq!(tree.len(), DEPTH * (WIDTH + 1));
             })
         });
         group.bench_function("baseline", |b| {
             let mut conn = registry.database().get().expect("conn");
-            b.iter(|| assert_eq!(collect_tree_by_levels(&mut conn, black_box(seed)), DEPTH * (WIDTH + 1)))
+            b.iter(|| {
+                assert_eq!(
+                    collect_tree_by_levels(&mut conn, black_box(seed)),
+                    DEPTH * (WIDTH + 1)
+                )
+            })
         });
         group.finish();
 
         let mut group = c.benchmark_group(format!("register_obtain/{}", db.name));
-        group.sample_size(30).measurement_time(Duration::from_secs(4));
+        group
+            .sample_size(30)
+            .measurement_time(Duration::from_secs(4));
         let pairs = || {
             let refresh = tokens.refresh_for_user(2).expect("mint");
             let access = tokens.access_from(&refresh).expect("derive");
@@ -196,7 +225,11 @@ fn bench(c: &mut Criterion) {
         group.bench_function("jwt-registry", |b| {
             b.iter_batched(
                 pairs,
-                |pairs| registry.register(Context::new(pairs, registry.now()).with_user("2")).expect("register"),
+                |pairs| {
+                    registry
+                        .register(Context::new(pairs, registry.now()).with_user("2"))
+                        .expect("register")
+                },
                 criterion::BatchSize::SmallInput,
             )
         });
