@@ -142,6 +142,17 @@ fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &[u
     }
 }
 
+/// `GET /api/v1/me/` with a bearer token.
+fn me(port: u16, access: &str) -> Answer {
+    http(
+        port,
+        "GET",
+        "/api/v1/me/",
+        &[("Authorization", &format!("Bearer {access}"))],
+        b"",
+    )
+}
+
 fn post_json(port: u16, path: &str, body: Value) -> Answer {
     http(
         port,
@@ -218,15 +229,9 @@ fn walk(dir: &Path, env: &[(&str, &str)]) {
     );
     assert_eq!(bob.status, 401, "inactive user");
 
-    let me = http(
-        port,
-        "GET",
-        "/api/v1/me/",
-        &[("Authorization", &format!("Bearer {access}"))],
-        b"",
-    );
+    let answer = me(port, &access);
     assert_eq!(
-        (me.status, me.body),
+        (answer.status, answer.body),
         (200, json!({"id": 1, "username": "alice"}))
     );
     let anonymous = http(port, "GET", "/api/v1/me", &[], b"");
@@ -293,14 +298,8 @@ fn walk(dir: &Path, env: &[(&str, &str)]) {
         json!({"username": "carol", "password": "carol-pw-1"}),
     );
     let carol_access = carols.body["access"].as_str().unwrap().to_owned();
-    let me = http(
-        port,
-        "GET",
-        "/api/v1/me/",
-        &[("Authorization", &format!("Bearer {carol_access}"))],
-        b"",
-    );
-    assert_eq!(me.status, 200);
+    let answer = me(port, &carol_access);
+    assert_eq!(answer.status, 200);
     let expired = run(dir, env, &["expire", "--user", "carol"], "");
     assert!(
         expired.status.success(),
@@ -313,14 +312,8 @@ fn walk(dir: &Path, env: &[(&str, &str)]) {
     );
     let mut code = json!(null);
     for _ in 0..50 {
-        let me = http(
-            port,
-            "GET",
-            "/api/v1/me/",
-            &[("Authorization", &format!("Bearer {carol_access}"))],
-            b"",
-        );
-        code = me.body["code"].clone();
+        let answer = me(port, &carol_access);
+        code = answer.body["code"].clone();
         if code == "token_expired" {
             break;
         }
@@ -347,14 +340,8 @@ fn walk(dir: &Path, env: &[(&str, &str)]) {
         json!({ "token": access }),
     );
     assert_eq!((expire.status, expire.body), (200, json!({})));
-    let me = http(
-        port,
-        "GET",
-        "/api/v1/me/",
-        &[("Authorization", &format!("Bearer {access}"))],
-        b"",
-    );
-    assert_eq!(me.body["code"], json!("token_expired"));
+    let answer = me(port, &access);
+    assert_eq!(answer.body["code"], json!("token_expired"));
 
     // Deactivated while the server runs: the token stops working.
     let fresh = post_json(
@@ -365,15 +352,9 @@ fn walk(dir: &Path, env: &[(&str, &str)]) {
     let access = fresh.body["access"].as_str().unwrap().to_owned();
     let deactivated = run(dir, env, &["user", "deactivate", "alice"], "");
     assert!(deactivated.status.success());
-    let me = http(
-        port,
-        "GET",
-        "/api/v1/me/",
-        &[("Authorization", &format!("Bearer {access}"))],
-        b"",
-    );
+    let answer = me(port, &access);
     assert_eq!(
-        (me.status, me.body["code"].clone()),
+        (answer.status, answer.body["code"].clone()),
         (401, json!("user_inactive"))
     );
 
@@ -395,25 +376,11 @@ fn the_readme_walk_works_on_sqlite() {
 
 #[test]
 fn the_readme_walk_works_on_postgres() {
-    let Some(base) = std::env::var("DATABASE_URL")
-        .ok()
-        .filter(|url| !url.is_empty())
-    else {
-        skipped("DATABASE_URL is not set: the PostgreSQL end-to-end walk did not run");
+    let databases = jwt_registry::testing::databases("e2e_walk");
+    let Some(postgres) = databases.iter().find(|db| db.name == "postgres") else {
         return;
     };
-    use diesel::{Connection, PgConnection, RunQueryDsl};
-    let name = format!(
-        "jwt_e2e_{}_{}",
-        std::process::id(),
-        chrono::Utc::now().timestamp_micros()
-    );
-    let mut admin = PgConnection::establish(&base).unwrap();
-    diesel::sql_query(format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .unwrap();
-    let (prefix, _) = base.split('?').next().unwrap().rsplit_once('/').unwrap();
-    let url = format!("{prefix}/{name}");
+    let url = postgres.url.clone();
     let dir = tempfile::tempdir().unwrap();
     let key = "e2e-signing-key-0123456789abcdef0123456789";
     walk(
@@ -427,9 +394,6 @@ fn the_readme_walk_works_on_postgres() {
         !dir.path().join("jwt-signing.key").exists(),
         "no key file for PostgreSQL"
     );
-    diesel::sql_query(format!("DROP DATABASE {name} WITH (FORCE)"))
-        .execute(&mut admin)
-        .unwrap();
 }
 
 #[test]
@@ -509,11 +473,4 @@ fn a_bad_setting_exits_2_with_one_line_naming_it() {
         !dir.path().join("jwt.sqlite3").exists(),
         "nothing created on a bad start"
     );
-}
-
-/// Says a test was skipped where `cargo test` shows it: straight to the
-/// process's stderr, past the test harness's capture.
-fn skipped(why: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr().lock(), "SKIPPED: {why}");
 }

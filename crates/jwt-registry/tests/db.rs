@@ -43,11 +43,11 @@ fn commits_and_rolls_back(db: &Database) {
 }
 
 #[test]
-fn sqlite_write_transactions_commit_and_roll_back() {
-    let dir = tempfile::tempdir().unwrap();
-    let url = DatabaseUrl::parse(dir.path().join("t.sqlite3").to_str().unwrap()).unwrap();
-    let db = Database::connect(&url).unwrap();
-    commits_and_rolls_back(&db);
+fn write_transactions_commit_and_roll_back() {
+    for db in jwt_registry::testing::databases("write_transactions") {
+        let database = Database::connect(&DatabaseUrl::parse(&db.url).unwrap()).unwrap();
+        commits_and_rolls_back(&database);
+    }
 }
 
 #[test]
@@ -81,42 +81,4 @@ fn an_unreachable_database_is_reported_as_unavailable() {
     let err = Database::connect(&url).unwrap_err();
     assert!(err.is_unavailable(), "{err}");
     assert!(!err.to_string().contains('\n'), "one line: {err}");
-}
-
-#[test]
-fn postgres_write_transactions_commit_and_roll_back() {
-    let Some(base) = std::env::var("DATABASE_URL")
-        .ok()
-        .filter(|url| !url.is_empty())
-    else {
-        skipped("DATABASE_URL is not set: the PostgreSQL test did not run");
-        return;
-    };
-    use diesel::{Connection, PgConnection};
-    let name = format!(
-        "jwt_registry_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_micros()
-    );
-    let mut admin = PgConnection::establish(&base).unwrap();
-    diesel::sql_query(format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .unwrap();
-    let (prefix, _) = base.split('?').next().unwrap().rsplit_once('/').unwrap();
-    let db = Database::connect(&DatabaseUrl::parse(&format!("{prefix}/{name}")).unwrap()).unwrap();
-    commits_and_rolls_back(&db);
-    drop(db);
-    diesel::sql_query(format!("DROP DATABASE {name} WITH (FORCE)"))
-        .execute(&mut admin)
-        .unwrap();
-}
-
-/// Says a test was skipped where `cargo test` shows it: straight to the
-/// process's stderr, past the test harness's capture.
-fn skipped(why: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr().lock(), "SKIPPED: {why}");
 }
