@@ -50,7 +50,7 @@ pub mod types;
 pub use models::StoredToken;
 pub use pipeline::{Context, Pipeline, Step};
 pub use record::{Pair, TokenRecord};
-pub use registry::{MIGRATIONS, OpenError, Registry, RegistryBuilder, RegistryListener};
+pub use registry::{Cleanup, MIGRATIONS, OpenError, Registry, RegistryBuilder, RegistryListener};
 pub use revocation::POSTGRES_DELAY;
 pub use settings::{OnDbDown, RegistrySettings, Revocation};
 pub use token_manager::{Registration, TokenStatus};

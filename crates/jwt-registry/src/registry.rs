@@ -56,6 +56,14 @@ pub trait RegistryListener: Send + Sync + 'static {
     }
 }
 
+/// Work done after tokens are deleted: by the archiver in a transaction of
+/// its own after the last batch, by `forget_user` in the deleting
+/// transaction. The device registry removes what no token uses any more.
+pub trait Cleanup: Send + Sync + 'static {
+    /// Cleans up.
+    fn clean(&self, conn: &mut DbConnection) -> Result<(), DbError>;
+}
+
 /// The token registry. Cheap to clone; every method blocks on the database.
 #[derive(Clone)]
 pub struct Registry {
@@ -68,6 +76,7 @@ struct Inner {
     settings: RegistrySettings,
     pipeline: Pipeline,
     listeners: Vec<Arc<dyn RegistryListener>>,
+    cleanups: Vec<Arc<dyn Cleanup>>,
     revocations: Option<Arc<Revocations>>,
 }
 
@@ -86,6 +95,7 @@ pub struct RegistryBuilder {
     clock: Arc<dyn Clock>,
     steps: Vec<Arc<dyn Step>>,
     listeners: Vec<Arc<dyn RegistryListener>>,
+    cleanups: Vec<Arc<dyn Cleanup>>,
     watch: bool,
     migrations: Vec<Migrations>,
 }
@@ -107,6 +117,13 @@ impl RegistryBuilder {
     /// A listener of registry events. Defaults to none.
     pub fn listener(mut self, listener: impl RegistryListener) -> Self {
         self.listeners.push(Arc::new(listener));
+        self
+    }
+
+    /// Work to do after tokens are deleted (archive, forgotten user).
+    /// Defaults to none.
+    pub fn cleanup(mut self, cleanup: impl Cleanup) -> Self {
+        self.cleanups.push(Arc::new(cleanup));
         self
     }
 
@@ -145,6 +162,7 @@ impl RegistryBuilder {
                 settings: self.settings,
                 pipeline,
                 listeners: self.listeners,
+                cleanups: self.cleanups,
                 revocations,
             }),
         };
@@ -171,6 +189,7 @@ impl Registry {
             clock: Arc::new(SystemClock),
             steps: Vec::new(),
             listeners: Vec::new(),
+            cleanups: Vec::new(),
             watch: true,
             migrations: Vec::new(),
         }
@@ -354,6 +373,7 @@ impl Registry {
             total += deleted as u64;
             progress(total);
             if (deleted as i64) < batch {
+                self.clean_up(&mut conn)?;
                 return Ok(total);
             }
         }
@@ -368,11 +388,27 @@ impl Registry {
                  (SELECT token_id FROM jwt_token_user_connection WHERE user_id = {})",
                 placeholders(conn, 1, 1)
             );
-            diesel::sql_query(sql)
+            let deleted = diesel::sql_query(sql)
                 .bind::<Text, _>(user_id)
-                .execute(conn)
+                .execute(conn)?;
+            for cleanup in &self.inner.cleanups {
+                cleanup.clean(conn)?;
+            }
+            Ok::<_, DbError>(deleted)
         })?;
         Ok(deleted as u64)
+    }
+
+    fn clean_up(&self, conn: &mut DbConnection) -> Result<(), DbError> {
+        if self.inner.cleanups.is_empty() {
+            return Ok(());
+        }
+        write_transaction(conn, |conn| {
+            for cleanup in &self.inner.cleanups {
+                cleanup.clean(conn)?;
+            }
+            Ok(())
+        })
     }
 
     fn cutoff(&self, older_than: Duration) -> Moment {

@@ -4,7 +4,13 @@
 
 use std::io::Write;
 
+use std::sync::{Arc, Mutex};
+
+use diesel::connection::{Instrumentation, InstrumentationEvent};
 use diesel::{Connection, PgConnection, RunQueryDsl};
+
+use crate::db::{DbError, write_transaction};
+use crate::{Context, Registry};
 
 /// A database for one test; dropping it removes it.
 pub struct TestDatabase {
@@ -84,4 +90,45 @@ pub fn databases(test: &str) -> Vec<TestDatabase> {
         )),
     }
     all
+}
+
+/// Collects the SQL a connection runs, transaction control (BEGIN, COMMIT,
+/// ROLLBACK, savepoints) left out.
+#[derive(Clone, Default)]
+struct Statements(Arc<Mutex<Vec<String>>>);
+
+impl Instrumentation for Statements {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        if let InstrumentationEvent::StartQuery { query, .. } = event {
+            let sql = query.to_string();
+            let head = sql.trim_start().to_ascii_uppercase();
+            let control = ["BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"];
+            if !control.iter().any(|word| head.starts_with(word))
+                && let Ok(mut seen) = self.0.lock()
+            {
+                seen.push(sql);
+            }
+        }
+    }
+}
+
+/// Runs the registry's pipeline over `context` in one write transaction,
+/// as a registration does, and returns the statements it took (BEGIN and
+/// COMMIT not counted).
+pub fn statements_of(registry: &Registry, context: Context) -> Result<Vec<String>, DbError> {
+    let statements = Statements::default();
+    let mut conn = registry.database().get()?;
+    conn.set_instrumentation(statements.clone());
+    let ran = write_transaction(&mut conn, |conn| {
+        let mut context = context;
+        registry.pipeline().run_in(conn, &mut context)
+    });
+    conn.set_instrumentation(Statements::default());
+    ran?;
+    let seen = statements
+        .0
+        .lock()
+        .map(|seen| seen.clone())
+        .unwrap_or_default();
+    Ok(seen)
 }

@@ -4,44 +4,12 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
-
 use common::{Minter, NOW, backends, open};
-use diesel::Connection;
-use diesel::connection::{Instrumentation, InstrumentationEvent};
 use jwt_core::ManualClock;
-use jwt_registry::db::write_transaction;
 use jwt_registry::{Context, Pair, Registry};
 
-#[derive(Clone, Default)]
-struct Statements(Arc<Mutex<Vec<String>>>);
-
-impl Instrumentation for Statements {
-    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
-        if let InstrumentationEvent::StartQuery { query, .. } = event {
-            let sql = query.to_string();
-            let head = sql.trim_start().to_ascii_uppercase();
-            let control = ["BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE"];
-            if !control.iter().any(|word| head.starts_with(word)) {
-                self.0.lock().unwrap().push(sql);
-            }
-        }
-    }
-}
-
-/// Runs the registry's pipeline over `context` on an instrumented
-/// connection, in one write transaction, and returns the statements.
 fn statements_of(registry: &Registry, context: Context) -> Vec<String> {
-    let statements = Statements::default();
-    let mut conn = registry.database().get().unwrap();
-    conn.set_instrumentation(statements.clone());
-    write_transaction(&mut conn, |conn| {
-        let mut context = context;
-        registry.pipeline().run_in(conn, &mut context)
-    })
-    .unwrap();
-    conn.set_instrumentation(Statements::default());
-    statements.0.lock().unwrap().clone()
+    jwt_registry::testing::statements_of(registry, context).unwrap()
 }
 
 #[test]
