@@ -1,0 +1,69 @@
+//! Which device, app and network each token was issued to: User-Agent and
+//! client-hint recognition, the client's address behind trusted proxies,
+//! and the token registry's device tables.
+//!
+//! # Getting started
+//!
+//! ```
+//! use jwt_core::RequestInfo;
+//! use jwt_device::{Category, recognize};
+//!
+//! let request = RequestInfo::new(Some([203, 0, 113, 9].into()))
+//!     .with_header("User-Agent", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 \
+//!         (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36")
+//!     .with_header("Sec-CH-UA-Platform", "\"Windows\"")
+//!     .with_header("Sec-CH-UA-Platform-Version", "\"15.0.0\"");
+//! let seen = recognize(&request);
+//! assert_eq!(seen.app.family.as_deref(), Some("Chrome"));
+//! assert_eq!((seen.os.family.as_deref(), seen.os.version.as_deref()), (Some("Windows"), Some("11")));
+//! assert_eq!(seen.category, Category::Desktop);
+//! ```
+//!
+//! With the registry, [`ConnectInterlocutor`] is the pipeline step
+//! `connect_interlocutor`, [`MIGRATIONS`] the tables, and
+//! [`ForgetUnusedInterlocutors`] the archiver's cleanup:
+//!
+//! ```no_run
+//! # fn open(settings: jwt_registry::RegistrySettings, device: jwt_device::DeviceSettings) -> Result<(), Box<dyn std::error::Error>> {
+//! let (registry, _) = jwt_registry::Registry::builder(settings)
+//!     .migrations(jwt_device::MIGRATIONS)
+//!     .step(jwt_device::ConnectInterlocutor::new(device.trusted_proxies()?))
+//!     .cleanup(jwt_device::ForgetUnusedInterlocutors)
+//!     .open()?;
+//! # Ok(()) }
+//! ```
+//!
+//! The step costs one statement on PostgreSQL and one per token on SQLite;
+//! a header never makes a login fail (what cannot be read stays empty).
+
+#![cfg_attr(
+    not(test),
+    warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+pub mod client_hints;
+mod connector;
+mod network;
+mod recognize;
+pub mod schema;
+mod settings;
+mod step;
+
+pub use connector::{Connected, Key, connect};
+pub use network::{BadCidr, Cidr, client_ip};
+pub use recognize::{App, Category, Device, MAX_USER_AGENT, Os, Recognized, recognize};
+pub use settings::DeviceSettings;
+pub use step::{ConnectInterlocutor, ForgetUnusedInterlocutors};
+
+/// The device registry's migrations; run them after the registry's
+/// (`RegistryBuilder::migrations`).
+pub const MIGRATIONS: jwt_registry::db::Migrations = jwt_registry::db::Migrations {
+    owner: "device",
+    sqlite: || SQLITE,
+    postgres: || POSTGRES,
+};
+
+const SQLITE: diesel_migrations::EmbeddedMigrations =
+    diesel_migrations::embed_migrations!("migrations/sqlite");
+const POSTGRES: diesel_migrations::EmbeddedMigrations =
+    diesel_migrations::embed_migrations!("migrations/postgres");
