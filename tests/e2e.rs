@@ -7,6 +7,8 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
+use diesel::RunQueryDsl;
+use jwt_registry::db::{Database, DatabaseUrl};
 use serde_json::{Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_jwt-server");
@@ -213,11 +215,20 @@ fn walk(dir: &Path, env: &[(&str, &str)]) {
         (200, json!({"status": "ok"}))
     );
 
-    // One trailing newline was stripped from the password on stdin.
-    let pair = post_json(
+    // One trailing newline was stripped from the password on stdin. The
+    // device registry is on: a browser from 127.0.0.1 forging its address.
+    let pair = http(
         port,
+        "POST",
         "/api/v1/auth/token/obtain/",
-        json!({"username": "alice", "password": "wonderland-42"}),
+        &[
+            ("Content-Type", "application/json"),
+            ("User-Agent", BROWSER),
+            ("X-Forwarded-For", "198.51.100.66"),
+        ],
+        json!({"username": "alice", "password": "wonderland-42"})
+            .to_string()
+            .as_bytes(),
     );
     assert_eq!(pair.status, 200, "{:?}", pair.body);
     let access = pair.body["access"].as_str().unwrap().to_owned();
@@ -360,7 +371,40 @@ fn walk(dir: &Path, env: &[(&str, &str)]) {
 
     let status = server.stop();
     assert!(status.success(), "graceful stop: {status:?}");
+
+    // What the device registry stored of alice's first login.
+    let url = env
+        .iter()
+        .find(|(name, _)| *name == "JWT__REGISTRY__DATABASE_URL")
+        .map_or_else(
+            || dir.join("jwt.sqlite3").to_string_lossy().into_owned(),
+            |(_, url)| (*url).to_owned(),
+        );
+    let db = Database::connect(&DatabaseUrl::parse(&url).unwrap()).unwrap();
+    let mut conn = db.get().unwrap();
+    let browsers: Vec<Row> = diesel::sql_query(
+        "SELECT n.ip AS t FROM jwt_interlocutor i JOIN jwt_interlocutor_network n ON n.interlocutor_id = i.id \
+         JOIN jwt_app a ON a.id = i.app_id WHERE a.family = 'Firefox'",
+    )
+    .load(&mut *conn)
+    .unwrap();
+    assert_eq!(
+        browsers
+            .iter()
+            .map(|row| row.t.as_str())
+            .collect::<Vec<_>>(),
+        ["127.0.0.1"],
+        "the peer's address; X-Forwarded-For from an untrusted peer ignored"
+    );
 }
+
+#[derive(diesel::QueryableByName)]
+struct Row {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    t: String,
+}
+
+const BROWSER: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0";
 
 #[test]
 fn the_readme_walk_works_on_sqlite() {
@@ -422,7 +466,7 @@ fn a_bad_setting_exits_2_with_one_line_naming_it() {
     )
     .unwrap();
     // (environment, arguments, the setting the line names)
-    let cases: [BadStart<'_>; 5] = [
+    let cases: [BadStart<'_>; 7] = [
         (
             &[("JWT__TOKENS__LEEWAY", "soon")],
             &["serve"],
@@ -444,6 +488,16 @@ fn a_bad_setting_exits_2_with_one_line_naming_it() {
             "tokens.access_token_lifetime",
         ),
         (&[], &["serve", "--config", "missing.toml"], "missing.toml"),
+        (
+            &[("JWT__DEVICE__TRUSTED_PROXIES", "10.0.0.0/8,10.0.0.0/33")],
+            &["serve"],
+            "device.trusted_proxies[1]",
+        ),
+        (
+            &[("JWT__DEVICE__TRUSTED", "10.0.0.0/8")],
+            &["migrate"],
+            "device",
+        ),
     ];
     for (env, args, setting) in cases {
         let out = run(dir.path(), env, args, "");

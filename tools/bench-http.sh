@@ -8,6 +8,9 @@
 #
 #   tools/bench-http.sh                 # jwt-server alone
 #   PEER=1 DUR=10s tools/bench-http.sh  # beside the Django package
+#   JWT__REGISTRY__PIPELINE=register_pairs,connecting_user tools/bench-http.sh
+#                                       # without the device registry
+# Every request carries a desktop Chrome User-Agent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${DUR:-20s}
@@ -15,6 +18,7 @@ THREADS=${THREADS:-2}
 CONNS=${CONNS:-16}
 PEER=${PEER:-0}
 PEER_DIR=${PEER_DIR:-../shared/peer}
+UA='Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36'
 USERNAME=alice
 PASSWORD=wonderland-42
 
@@ -44,12 +48,12 @@ ours=$(sed -n 's|^listening on ||p' "$work/stdout")
 
 # wrk scripts and the requests per second of one endpoint.
 lua() { # file body
-  printf 'wrk.method = "POST"\nwrk.body = %s\nwrk.headers["Content-Type"] = "application/json"\n' "$2" >"$1"
+  printf 'wrk.method = "POST"\nwrk.body = %s\nwrk.headers["Content-Type"] = "application/json"\nwrk.headers["User-Agent"] = "%s"\n' "$2" "$UA" >"$1"
 }
 json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
 measure() { # base name -> prints requests/sec
   local base=$1 name=$2 pair access refresh out
-  pair=$(curl -sS -X POST -H 'Content-Type: application/json' \
+  pair=$(curl -sS -X POST -H 'Content-Type: application/json' -H "User-Agent: $UA" \
     -d "{\"username\":\"$USERNAME\",\"password\":\"$PASSWORD\"}" "$base/api/v1/auth/token/obtain/")
   access=$(echo "$pair" | json_field access)
   refresh=$(echo "$pair" | json_field refresh)
@@ -58,7 +62,7 @@ measure() { # base name -> prints requests/sec
             out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DUR" --timeout 30s -s "$work/req.lua" "$base/api/v1/auth/token/obtain/") ;;
     verify) lua "$work/req.lua" "'{\"token\":\"$access\"}'"
             out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DUR" --timeout 30s -s "$work/req.lua" "$base/api/v1/auth/token/verify/") ;;
-    me)     out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DUR" --timeout 30s -H "Authorization: Bearer $access" "$base/api/v1/me/") ;;
+    me)     out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DUR" --timeout 30s -H "Authorization: Bearer $access" -H "User-Agent: $UA" "$base/api/v1/me/") ;;
     refresh) lua "$work/req.lua" "'{\"refresh\":\"$refresh\"}'"
             out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DUR" --timeout 30s -s "$work/req.lua" "$base/api/v1/auth/token/refresh/") ;;
   esac

@@ -5,6 +5,7 @@ use std::net::{TcpListener, ToSocketAddrs};
 
 use jwt_actix::JwtAuth;
 use jwt_core::TokenService;
+use jwt_device::{ConnectInterlocutor, ForgetUnusedInterlocutors};
 use jwt_registry::db::DatabaseUrl;
 use jwt_registry::{OpenError, Registry};
 
@@ -15,13 +16,17 @@ use crate::signing_key;
 use crate::users::{self, DemoUserStore, NewUserError, Passwords, Users};
 
 /// Opens the registry's database (creating a SQLite file, and saying so)
-/// and runs the pending migrations of the registry and the demo app.
+/// and runs the pending migrations of the registry, the device registry
+/// and the demo app.
 /// `watch`: keep the revocation list (only `serve` needs it).
 fn open_registry(settings: &Settings, watch: bool) -> Result<(Registry, Vec<String>), CliError> {
     let url = database_url(settings)?;
     let new_file = url.sqlite_file().is_some_and(|file| !file.exists());
     let (registry, applied) = Registry::builder(settings.registry.clone())
+        .migrations(jwt_device::MIGRATIONS)
         .migrations(users::MIGRATIONS)
+        .step(ConnectInterlocutor::new(settings.device.trusted_proxies()?))
+        .cleanup(ForgetUnusedInterlocutors)
         .watch_revocations(watch)
         .open()
         .map_err(|err| match err {

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use jwt_actix::AuthSettings;
 use jwt_core::{SettingsError, SettingsLoader, TokenSettings};
+use jwt_device::DeviceSettings;
 use jwt_registry::RegistrySettings;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -33,6 +34,7 @@ struct Sections {
     tokens: Option<IgnoredAny>,
     auth: Option<IgnoredAny>,
     registry: Option<IgnoredAny>,
+    device: Option<IgnoredAny>,
     server: Option<IgnoredAny>,
 }
 
@@ -42,8 +44,12 @@ pub struct Settings {
     pub tokens: TokenSettings,
     pub auth: AuthSettings,
     pub registry: RegistrySettings,
+    pub device: DeviceSettings,
     pub server: ServerSettings,
 }
+
+/// The device registry's pipeline step, added to the default pipeline.
+pub const DEVICE_STEP: &str = "connect_interlocutor";
 
 /// The default settings file, read when present.
 pub const DEFAULT_FILE: &str = "jwt.toml";
@@ -56,6 +62,7 @@ impl Settings {
             TokenSettings::LIST_KEYS,
             AuthSettings::LIST_KEYS,
             RegistrySettings::LIST_KEYS,
+            DeviceSettings::LIST_KEYS,
         ]
         .concat();
         let loader = SettingsLoader::new().list_keys(list_keys);
@@ -68,10 +75,18 @@ impl Settings {
             .clone()
             .try_deserialize::<Sections>()
             .map_err(|err| SettingsError::from_config("settings", &err))?;
+        let mut registry = RegistrySettings::from_config(&config)?;
+        // The device registry is on unless the pipeline is set without it.
+        if config.get::<IgnoredAny>("registry.pipeline").is_err() {
+            registry.pipeline.push(DEVICE_STEP.into());
+        }
+        let device = DeviceSettings::from_config(&config)?;
+        device.trusted_proxies()?;
         Ok(Settings {
             tokens: TokenSettings::from_config(&config)?,
             auth: AuthSettings::from_config(&config)?,
-            registry: RegistrySettings::from_config(&config)?,
+            registry,
+            device,
             server: jwt_core::load_section(&config, "server")?,
         })
     }
