@@ -2,6 +2,7 @@
 //! were issued to: one statement on PostgreSQL, one per token on SQLite, in
 //! the registration's transaction.
 
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use aws_lc_rs::digest;
@@ -93,7 +94,9 @@ struct Intake<'a> {
     ip: Option<String>,
 }
 
-/// What [`connect`] stored.
+/// What [`connect`] connected the tokens to. When every token was already
+/// connected, nothing was stored and these name the rows the request would
+/// have had.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Connected {
     /// The interlocutor's row.
@@ -125,8 +128,9 @@ pub fn connect(
             os.arch.as_deref(),
         ],
     );
-    let (memory, dpr) = (number(device.memory), number(device.dpr));
-    let width = device.viewport_width.map(|w| w.to_string());
+    // What identifies a device: not its DPR (zoom) or viewport (window
+    // size), which are kept as first seen.
+    let memory = number(device.memory);
     let device_key = Key::of(
         "device",
         &[
@@ -135,11 +139,19 @@ pub fn connect(
             device.model.as_deref(),
             device.bitness.as_deref(),
             memory.as_deref(),
-            dpr.as_deref(),
-            width.as_deref(),
         ],
     );
     let hints = serde_json::to_string(&recognized.client_hints).unwrap_or_else(|_| "{}".into());
+    // What identifies an interlocutor: the hints that describe the browser
+    // and device, not the network's or the window's, which change between
+    // requests of the same browser.
+    let stable: BTreeMap<&str, &str> = recognized
+        .client_hints
+        .iter()
+        .filter(|(name, _)| name.starts_with("sec-ch-ua") || name.ends_with("device-memory"))
+        .map(|(name, value)| (name.as_str(), value.as_str()))
+        .collect();
+    let stable = serde_json::to_string(&stable).unwrap_or_default();
     let id_text = |key: &Option<Key>| key.as_ref().map(|key| key.id.to_string());
     let (app_id, os_id, device_id) = (id_text(&app_key), id_text(&os_key), id_text(&device_key));
     // Always a row: even a request that says nothing is someone, somewhere.
@@ -151,7 +163,7 @@ pub fn connect(
             device_id.as_deref(),
             recognized.outer_id.as_deref(),
             Some(recognized.user_agent.as_str()),
-            Some(hints.as_str()),
+            Some(stable.as_str()),
         ],
     );
     let ip_text = ip.map(|ip| ip.to_canonical().to_string());

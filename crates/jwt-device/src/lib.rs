@@ -27,7 +27,7 @@
 //! # fn open(settings: jwt_registry::RegistrySettings, device: jwt_device::DeviceSettings) -> Result<(), Box<dyn std::error::Error>> {
 //! let (registry, _) = jwt_registry::Registry::builder(settings)
 //!     .migrations(jwt_device::MIGRATIONS)
-//!     .step(jwt_device::ConnectInterlocutor::new(device.trusted_proxies()?))
+//!     .step(jwt_device::ConnectInterlocutor::new(device.proxies()?))
 //!     .cleanup(jwt_device::ForgetUnusedInterlocutors)
 //!     .open()?;
 //! # Ok(()) }
@@ -50,7 +50,7 @@ mod settings;
 mod step;
 
 pub use connector::{Connected, Key, connect};
-pub use network::{BadCidr, Cidr, client_ip};
+pub use network::{BadCidr, Cidr, ForwardedHeader, TrustedProxies, client_ip};
 pub use recognize::{App, Category, Device, MAX_USER_AGENT, Os, Recognized, recognize};
 pub use settings::DeviceSettings;
 pub use step::{ConnectInterlocutor, ForgetUnusedInterlocutors};

@@ -38,7 +38,15 @@ impl FromStr for Cidr {
                 .ok_or_else(bad)?,
             None => max,
         };
-        Ok(Cidr { network, prefix })
+        // Peers are compared in canonical form (an IPv4-mapped address as
+        // IPv4), so a block of IPv4-mapped addresses is an IPv4 block.
+        Ok(match network {
+            IpAddr::V6(v6) if prefix >= 96 && v6.to_ipv4_mapped().is_some() => Cidr {
+                network: network.to_canonical(),
+                prefix: prefix - 96,
+            },
+            _ => Cidr { network, prefix },
+        })
     }
 }
 
@@ -76,35 +84,65 @@ impl fmt::Debug for Cidr {
     }
 }
 
-/// How many hops of the forwarding headers are looked at, from the right.
+/// How many hops of the forwarding header are looked at, from the right.
 const MAX_HOPS: usize = 32;
 
-/// The client's address. Forwarding headers are read only when the peer is
-/// in `trusted`; then, walking from the right, the first address that is not
-/// a trusted proxy is the client. Any client can write `X-Forwarded-For`:
-/// believing it from anyone would let them choose the address stored (the
-/// Django package does), and only the part to the right of the first
-/// untrusted hop was written by our proxies. A hop that cannot be read ends
-/// the walk at the last address that could.
-pub fn client_ip(request: &RequestInfo, trusted: &[Cidr]) -> Option<IpAddr> {
+/// The header a trusted proxy writes the client's address into.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ForwardedHeader {
+    /// `X-Forwarded-For` (nginx, HAProxy, cloud load balancers).
+    #[default]
+    XForwardedFor,
+    /// `Forwarded` (RFC 7239).
+    Forwarded,
+}
+
+/// The proxies whose forwarding header is believed, and which header that
+/// is. Only one header is read: proxies append to the header they write and
+/// pass the other through as the client sent it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TrustedProxies {
+    /// The proxies' addresses.
+    pub blocks: Vec<Cidr>,
+    /// The header they write.
+    pub header: ForwardedHeader,
+}
+
+impl TrustedProxies {
+    /// Proxies in `blocks` writing `header`.
+    pub fn new(blocks: Vec<Cidr>, header: ForwardedHeader) -> Self {
+        TrustedProxies { blocks, header }
+    }
+
+    fn contain(&self, address: IpAddr) -> bool {
+        self.blocks.iter().any(|cidr| cidr.contains(address))
+    }
+}
+
+/// The client's address. The forwarding header is read only when the peer
+/// is a trusted proxy; then, walking from the right, the first address that
+/// is not a trusted proxy is the client. Any client can write
+/// `X-Forwarded-For`: believing it from anyone would let them choose the
+/// address stored (the Django package does), and only the part to the right
+/// of the first untrusted hop was written by our proxies. A hop that cannot
+/// be read ends the walk at the last address that could.
+pub fn client_ip(request: &RequestInfo, proxies: &TrustedProxies) -> Option<IpAddr> {
     let peer = request.peer()?.to_canonical();
-    let is_trusted = |address: IpAddr| trusted.iter().any(|cidr| cidr.contains(address));
-    if !is_trusted(peer) {
+    if !proxies.contain(peer) {
         return Some(peer);
     }
-    // RFC 7239 `Forwarded` wins over the older header when both are sent.
-    let hops: Vec<Option<&str>> = if request.header("forwarded").is_some() {
-        request
+    let hops: Vec<Option<&str>> = match proxies.header {
+        ForwardedHeader::Forwarded => request
             .header_values("forwarded")
             .flat_map(|value| value.split(','))
             .map(forwarded_for)
-            .collect()
-    } else {
-        request
+            .collect(),
+        ForwardedHeader::XForwardedFor => request
             .header_values("x-forwarded-for")
             .flat_map(|value| value.split(','))
             .map(|hop| Some(hop.trim()))
-            .collect()
+            .collect(),
     };
     let mut client = peer;
     for hop in hops.into_iter().rev().take(MAX_HOPS) {
@@ -112,7 +150,7 @@ pub fn client_ip(request: &RequestInfo, trusted: &[Cidr]) -> Option<IpAddr> {
             break;
         };
         client = address;
-        if !is_trusted(address) {
+        if !proxies.contain(address) {
             break;
         }
     }
@@ -150,8 +188,8 @@ fn parse_hop(text: &str) -> Option<IpAddr> {
 mod tests {
     use super::*;
 
-    fn cidrs(list: &[&str]) -> Vec<Cidr> {
-        list.iter().map(|c| c.parse().unwrap()).collect()
+    fn proxies(list: &[&str], header: ForwardedHeader) -> TrustedProxies {
+        TrustedProxies::new(list.iter().map(|c| c.parse().unwrap()).collect(), header)
     }
 
     fn from(peer: &str) -> RequestInfo {
@@ -177,6 +215,9 @@ mod tests {
             one.contains("192.0.2.7".parse().unwrap())
                 && !one.contains("192.0.2.8".parse().unwrap())
         );
+        let mapped: Cidr = "::ffff:10.0.0.0/104".parse().unwrap();
+        assert_eq!(mapped, block, "an IPv4-mapped block is the IPv4 block");
+        assert!(mapped.contains("10.9.9.9".parse().unwrap()));
         for bad in [
             "",
             "10.0.0.0/33",
@@ -191,7 +232,8 @@ mod tests {
 
     #[test]
     fn forwarding_headers_are_believed_only_from_trusted_peers() {
-        let trusted = cidrs(&["10.0.0.0/8"]);
+        let trusted = proxies(&["10.0.0.0/8"], ForwardedHeader::XForwardedFor);
+        let rfc = proxies(&["10.0.0.0/8"], ForwardedHeader::Forwarded);
         let spoofed = from("203.0.113.9").with_header("X-Forwarded-For", "1.2.3.4");
         assert_eq!(
             client_ip(&spoofed, &trusted),
@@ -209,8 +251,25 @@ mod tests {
             r#"for=192.0.2.60;proto=http, for="[2001:db8:cafe::17]:4711""#,
         );
         assert_eq!(
-            client_ip(&forwarded, &trusted),
+            client_ip(&forwarded, &rfc),
             Some("2001:db8:cafe::17".parse().unwrap())
+        );
+        assert_eq!(
+            client_ip(&forwarded, &trusted),
+            Some("10.0.0.2".parse().unwrap()),
+            "a Forwarded header the proxy did not write is the client's: ignored"
+        );
+        let both = from("10.0.0.2")
+            .with_header("Forwarded", "for=1.2.3.4")
+            .with_header("X-Forwarded-For", "198.51.100.4");
+        assert_eq!(
+            client_ip(&both, &trusted),
+            Some("198.51.100.4".parse().unwrap())
+        );
+        assert_eq!(
+            client_ip(&both, &rfc),
+            Some("1.2.3.4".parse().unwrap()),
+            "only the configured header"
         );
         let garbage = from("10.0.0.2").with_header("X-Forwarded-For", "not-an-ip");
         assert_eq!(
@@ -219,7 +278,7 @@ mod tests {
         );
         let obfuscated = from("10.0.0.2").with_header("Forwarded", "for=_hidden");
         assert_eq!(
-            client_ip(&obfuscated, &trusted),
+            client_ip(&obfuscated, &rfc),
             Some("10.0.0.2".parse().unwrap())
         );
         let garbage_left = from("10.0.0.2").with_header("X-Forwarded-For", "junk, 198.51.100.4");

@@ -16,6 +16,9 @@ pub const MAX_USER_AGENT: usize = 1024;
 /// How many client hints are kept.
 const MAX_HINTS: usize = 32;
 
+/// The longest hint name kept.
+const MAX_NAME: usize = 64;
+
 /// The app (browser, in-app web view, HTTP library).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
 pub struct App {
@@ -128,10 +131,10 @@ impl fmt::Debug for Recognized {
 /// Recognises the app, OS and device of a request. Never fails: what cannot
 /// be told stays `None`.
 pub fn recognize(request: &RequestInfo) -> Recognized {
-    let user_agent = storable(cut(
-        request.header("user-agent").unwrap_or_default(),
+    let user_agent = cut(
+        &storable(request.header("user-agent").unwrap_or_default()),
         MAX_USER_AGENT,
-    ));
+    );
     let mut recognized = from_user_agent(&user_agent);
     recognized.user_agent = user_agent;
     apply_client_hints(request, &mut recognized);
@@ -150,13 +153,14 @@ pub(crate) fn cut(text: &str, max: usize) -> String {
     text[..end].to_owned()
 }
 
-/// `text` with NUL characters replaced: PostgreSQL stores no NUL in text
-/// or JSON, and a header must never make a login fail.
-pub(crate) fn storable(text: String) -> String {
+/// `text` with NUL characters replaced (before any cut, so the limits
+/// hold): PostgreSQL stores no NUL in text or JSON, and a header must never
+/// make a login fail.
+pub(crate) fn storable(text: &str) -> std::borrow::Cow<'_, str> {
     if text.contains('\0') {
-        text.replace('\0', "\u{fffd}")
+        text.replace('\0', "\u{fffd}").into()
     } else {
-        text
+        text.into()
     }
 }
 
@@ -466,12 +470,14 @@ const OTHER_HINTS: &[&str] = &[
 fn apply_client_hints(request: &RequestInfo, recognized: &mut Recognized) {
     for (name, value) in request.headers() {
         if (name.starts_with("sec-ch-") || OTHER_HINTS.contains(&name))
+            && name.len() <= MAX_NAME
+            && !name.contains('\0')
             && recognized.client_hints.len() < MAX_HINTS
             && !recognized.client_hints.contains_key(name)
         {
             recognized
                 .client_hints
-                .insert(storable(name.to_owned()), storable(cut(value, MAX_VALUE)));
+                .insert(name.to_owned(), cut(&storable(value), MAX_VALUE));
         }
     }
     if recognized.client_hints.is_empty() {
@@ -555,14 +561,16 @@ fn apply_client_hints(request: &RequestInfo, recognized: &mut Recognized) {
         recognized.category = Category::Smartphone;
         device.family = Category::Smartphone.name().map(str::to_owned);
     }
-    device.dpr = hint("dpr")
+    // The newer names first (`Sec-CH-DPR`), then the first ones (`DPR`).
+    let either = |name: &str| hint(&format!("sec-ch-{name}")).or_else(|| hint(name));
+    device.dpr = either("dpr")
         .as_deref()
         .and_then(|v| client_hints::number(v, 16.0));
-    device.memory = hint("device-memory")
+    device.memory = either("device-memory")
         .as_deref()
         .and_then(|v| client_hints::number(v, 1024.0));
-    device.viewport_width = hint("viewport-width")
-        .or_else(|| hint("width"))
+    device.viewport_width = either("viewport-width")
+        .or_else(|| either("width"))
         .as_deref()
         .and_then(|v| client_hints::number(v, 100_000.0))
         .map(|width| width.round() as i32);

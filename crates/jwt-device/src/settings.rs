@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use crate::network::Cidr;
+use crate::network::{Cidr, ForwardedHeader, TrustedProxies};
 
 /// The `[device]` section of CONTRACT §3.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
@@ -12,6 +12,10 @@ pub struct DeviceSettings {
     /// as CIDR blocks (`["10.0.0.0/8", "127.0.0.1"]`). Defaults to none:
     /// the peer's address is the client's.
     pub trusted_proxies: Vec<String>,
+    /// The header those proxies write the client's address into:
+    /// `"x-forwarded-for"` (the default) or `"forwarded"` (RFC 7239). The
+    /// other is never read: a proxy passes it through as the client wrote it.
+    pub forwarded_header: ForwardedHeader,
 }
 
 impl DeviceSettings {
@@ -23,19 +27,21 @@ impl DeviceSettings {
         jwt_core::load_section(config, "device")
     }
 
-    /// The trusted proxies, parsed.
-    pub fn trusted_proxies(&self) -> Result<Vec<Cidr>, jwt_core::SettingsError> {
-        self.trusted_proxies
+    /// The trusted proxies, parsed, with their header.
+    pub fn proxies(&self) -> Result<TrustedProxies, jwt_core::SettingsError> {
+        let blocks = self
+            .trusted_proxies
             .iter()
             .enumerate()
             .map(|(index, text)| {
-                text.parse().map_err(|err| {
+                text.parse::<Cidr>().map_err(|err| {
                     jwt_core::SettingsError::new(
                         format!("device.trusted_proxies[{index}]"),
                         format!("{err}"),
                     )
                 })
             })
-            .collect()
+            .collect::<Result<_, _>>()?;
+        Ok(TrustedProxies::new(blocks, self.forwarded_header))
     }
 }

@@ -1,12 +1,13 @@
 //! The pipeline step `connect_interlocutor`, and the archiver's cleanup.
 
 use diesel::connection::SimpleConnection;
-use jwt_core::RequestInfo;
+use diesel::sql_types::{Array, Text};
+use diesel::{PgConnection, QueryableByName, RunQueryDsl};
 use jwt_registry::db::{DbConnection, DbError};
 use jwt_registry::{Cleanup, Context, Step};
 
 use crate::connector;
-use crate::network::{Cidr, client_ip};
+use crate::network::{TrustedProxies, client_ip};
 use crate::recognize::recognize;
 
 /// `connect_interlocutor`: recognises the request the tokens were issued on
@@ -14,14 +15,15 @@ use crate::recognize::recognize;
 /// after `register_pairs` in `[registry] pipeline`.
 #[derive(Clone, Debug, Default)]
 pub struct ConnectInterlocutor {
-    trusted_proxies: Vec<Cidr>,
+    proxies: TrustedProxies,
 }
 
 impl ConnectInterlocutor {
-    /// Believes forwarding headers from these proxies only
-    /// ([`DeviceSettings::trusted_proxies`](crate::DeviceSettings::trusted_proxies)).
-    pub fn new(trusted_proxies: Vec<Cidr>) -> Self {
-        ConnectInterlocutor { trusted_proxies }
+    /// Believes the forwarding header from these proxies only
+    /// ([`DeviceSettings::proxies`](crate::DeviceSettings::proxies)); the
+    /// default believes no one.
+    pub fn new(proxies: TrustedProxies) -> Self {
+        ConnectInterlocutor { proxies }
     }
 }
 
@@ -34,18 +36,12 @@ impl Step for ConnectInterlocutor {
         let Some(registration) = &context.registration else {
             return Ok(());
         };
-        let request = context
-            .request
-            .clone()
-            .unwrap_or_else(|| RequestInfo::new(None));
+        // No request (a registration from code): still connected, to an
+        // interlocutor that says nothing.
+        let request = context.request.clone().unwrap_or_default();
         let recognized = recognize(&request);
-        let ip = client_ip(&request, &self.trusted_proxies);
-        let connected =
-            connector::connect(conn, &registration.ids(), &recognized, ip, context.now)?;
-        context.values.insert(
-            "interlocutor_id".into(),
-            connected.interlocutor.to_string().into(),
-        );
+        let ip = client_ip(&request, &self.proxies);
+        connector::connect(conn, &registration.ids(), &recognized, ip, context.now)?;
         Ok(())
     }
 }
@@ -58,12 +54,51 @@ pub struct ForgetUnusedInterlocutors;
 
 impl Cleanup for ForgetUnusedInterlocutors {
     fn clean(&self, conn: &mut DbConnection) -> Result<(), DbError> {
-        conn.batch_execute(
-            "DELETE FROM jwt_interlocutor_network WHERE NOT EXISTS \
-                 (SELECT 1 FROM jwt_token_interlocutor_connection c WHERE c.network_id = jwt_interlocutor_network.id); \
-             DELETE FROM jwt_interlocutor WHERE NOT EXISTS \
-                 (SELECT 1 FROM jwt_token_interlocutor_connection c WHERE c.interlocutor_id = jwt_interlocutor.id);",
-        )?;
+        match conn {
+            // One writer at a time: nothing can connect a token meanwhile.
+            DbConnection::Sqlite(c) => c.batch_execute(
+                "DELETE FROM jwt_interlocutor_network WHERE NOT EXISTS \
+                     (SELECT 1 FROM jwt_token_interlocutor_connection c WHERE c.network_id = jwt_interlocutor_network.id); \
+                 DELETE FROM jwt_interlocutor WHERE NOT EXISTS \
+                     (SELECT 1 FROM jwt_token_interlocutor_connection c WHERE c.interlocutor_id = jwt_interlocutor.id);",
+            )?,
+            DbConnection::Pg(c) => {
+                forget_unused(c, "jwt_interlocutor_network", "network_id")?;
+                forget_unused(c, "jwt_interlocutor", "interlocutor_id")?;
+            }
+        }
         Ok(())
     }
+}
+
+#[derive(QueryableByName)]
+struct Unused {
+    #[diesel(sql_type = Text)]
+    id: String,
+}
+
+/// Deletes the rows of `table` no connection names in `column`, on
+/// PostgreSQL, where registrations run concurrently: the candidates are
+/// locked first, skipping rows a registration holds (its trigger locks the
+/// rows it connects to), then deleted only if, seen after the locks were
+/// taken, still no connection names them.
+fn forget_unused(conn: &mut PgConnection, table: &str, column: &str) -> Result<(), DbError> {
+    let unused = format!(
+        "NOT EXISTS (SELECT 1 FROM jwt_token_interlocutor_connection c WHERE c.{column} = t.id)"
+    );
+    let locked: Vec<String> = diesel::sql_query(format!(
+        "SELECT CAST(t.id AS TEXT) AS id FROM {table} t WHERE {unused} FOR UPDATE SKIP LOCKED"
+    ))
+    .load::<Unused>(conn)?
+    .into_iter()
+    .map(|row| row.id)
+    .collect();
+    for chunk in locked.chunks(10_000) {
+        diesel::sql_query(format!(
+            "DELETE FROM {table} t WHERE t.id = ANY(CAST($1 AS uuid[])) AND {unused}"
+        ))
+        .bind::<Array<Text>, _>(chunk)
+        .execute(conn)?;
+    }
+    Ok(())
 }

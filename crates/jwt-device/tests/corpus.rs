@@ -864,6 +864,39 @@ fn bad_and_huge_input_never_panics_and_keeps_nothing_wrong() {
             "{name}: {value}"
         );
     }
+    let nuls = recognize(
+        &RequestInfo::new(None)
+            .with_header("User-Agent", "\0".repeat(2000))
+            .with_header("DPR", "\0".repeat(300))
+            .with_header(&format!("Sec-CH-UA-{}", "x".repeat(100)), "1"),
+    );
+    assert!(
+        nuls.user_agent.len() <= MAX_USER_AGENT,
+        "NUL replaced before the cut: {}",
+        nuls.user_agent.len()
+    );
+    assert!(!nuls.user_agent.contains('\0'));
+    assert!(nuls.client_hints["dpr"].len() <= 256 && !nuls.client_hints["dpr"].contains('\0'));
+    assert_eq!(
+        nuls.client_hints.len(),
+        1,
+        "a 110-byte hint name is not kept"
+    );
+    let newer = recognize(
+        &RequestInfo::new(None)
+            .with_header("Sec-CH-DPR", "2")
+            .with_header("Sec-CH-Viewport-Width", "800")
+            .with_header("Sec-CH-Device-Memory", "4"),
+    );
+    assert_eq!(
+        (
+            newer.device.dpr,
+            newer.device.viewport_width,
+            newer.device.memory
+        ),
+        (Some(2.0), Some(800), Some(4.0)),
+        "the Sec-CH- names"
+    );
     for brands in [
         "",
         ",,,",

@@ -6,7 +6,10 @@ use std::time::Duration;
 
 use diesel::RunQueryDsl;
 use jwt_core::{ManualClock, RequestInfo, Token, TokenService, TokenSettings};
-use jwt_device::{Cidr, ConnectInterlocutor, ForgetUnusedInterlocutors, MAX_USER_AGENT};
+use jwt_device::{
+    Cidr, ConnectInterlocutor, ForgetUnusedInterlocutors, ForwardedHeader, MAX_USER_AGENT,
+    TrustedProxies,
+};
 use jwt_registry::testing::{TestDatabase, databases, statements_of};
 use jwt_registry::{Context, Pair, Registry, RegistrySettings, Revocation, TokenRecord};
 
@@ -22,6 +25,10 @@ struct Setup {
 }
 
 fn setup(db: &TestDatabase, trusted: &[&str]) -> Setup {
+    setup_with(db, trusted, ForwardedHeader::XForwardedFor)
+}
+
+fn setup_with(db: &TestDatabase, trusted: &[&str], header: ForwardedHeader) -> Setup {
     let clock = ManualClock::at(NOW);
     let settings = RegistrySettings {
         database_url: db.url.clone(),
@@ -35,7 +42,9 @@ fn setup(db: &TestDatabase, trusted: &[&str]) -> Setup {
     let (registry, _) = Registry::builder(settings)
         .clock(Arc::new(clock.clone()))
         .migrations(jwt_device::MIGRATIONS)
-        .step(ConnectInterlocutor::new(trusted))
+        .step(ConnectInterlocutor::new(TrustedProxies::new(
+            trusted, header,
+        )))
         .cleanup(ForgetUnusedInterlocutors)
         .open()
         .unwrap();
@@ -183,18 +192,7 @@ fn an_obtain_connects_both_tokens_to_one_interlocutor_and_its_network() {
             2,
             "{name}: both connections name the network"
         );
-        let interlocutor = s
-            .texts("SELECT CAST(id AS TEXT) AS t FROM jwt_interlocutor")
-            .remove(0);
-        assert_eq!(
-            context
-                .values
-                .get("interlocutor_id")
-                .and_then(|v| v.as_str())
-                .map(str::to_owned),
-            interlocutor,
-            "{name}: the context tells the listeners which interlocutor"
-        );
+        assert_eq!(context.connections, 2, "{name}: the user connections too");
         let hints: Vec<Option<String>> =
             s.texts("SELECT CAST(client_hints AS TEXT) AS t FROM jwt_interlocutor");
         assert_eq!(
@@ -320,11 +318,18 @@ fn forwarding_headers_count_only_from_trusted_proxies() {
 
         let forwarded =
             browser("10.0.0.2", CHROME).with_header("Forwarded", r#"for="[2001:db8::7]:4711""#);
-        let (refresh, _) = s.obtain(1, Some(forwarded));
+        let (refresh, _) = s.obtain(1, Some(forwarded.clone()));
         assert_eq!(
             s.ip_of(refresh.jti()),
+            Some("10.0.0.2".to_owned()),
+            "{name}: a header the proxies do not write is the client's: ignored"
+        );
+        let rfc = setup_with(&db, &["10.0.0.0/8"], ForwardedHeader::Forwarded);
+        let (refresh, _) = rfc.obtain(1, Some(forwarded));
+        assert_eq!(
+            rfc.ip_of(refresh.jti()),
             Some("2001:db8::7".to_owned()),
-            "{name}: RFC 7239, canonical text"
+            "{name}: RFC 7239 when configured, canonical text"
         );
 
         let mapped = browser("::ffff:203.0.113.50", CHROME);
@@ -484,5 +489,100 @@ fn the_archiver_and_forget_user_leave_no_address_without_a_token() {
             2,
             "{name}: app, OS and device rows hold nothing personal and stay"
         );
+    }
+}
+
+#[test]
+fn hints_that_change_between_requests_do_not_make_a_new_device() {
+    for db in databases("device_volatile") {
+        let name = db.name;
+        let s = setup(&db, &[]);
+        let hinted = |width: &str, rtt: &str, dpr: &str| {
+            browser("203.0.113.7", CHROME)
+                .with_header(
+                    "Sec-CH-UA",
+                    r#""Chromium";v="124", "Google Chrome";v="124", "Not-A.Brand";v="99""#,
+                )
+                .with_header("Sec-CH-UA-Platform", r#""Windows""#)
+                .with_header("Device-Memory", "8")
+                .with_header("Viewport-Width", width)
+                .with_header("RTT", rtt)
+                .with_header("DPR", dpr)
+        };
+        s.obtain(1, Some(hinted("1280", "50", "1")));
+        s.obtain(1, Some(hinted("1024", "150", "1.25")));
+        assert_eq!(
+            (s.count("jwt_interlocutor"), s.count("jwt_device")),
+            (1, 1),
+            "{name}: window size, zoom and network quality are not the device"
+        );
+        assert_eq!(
+            s.texts("SELECT CAST(viewport_width AS TEXT) AS t FROM jwt_device"),
+            [Some("1280".to_owned())],
+            "{name}: kept as first seen"
+        );
+        s.obtain(
+            1,
+            Some(hinted("1280", "50", "1").with_header("Sec-CH-UA-Model", r#""Surface""#)),
+        );
+        assert_eq!(
+            s.count("jwt_interlocutor"),
+            2,
+            "{name}: another model is another device"
+        );
+    }
+}
+
+/// On PostgreSQL registrations and the archiver's cleanup run at once: a
+/// login connecting to an interlocutor no token used any more keeps it.
+#[test]
+fn cleanup_leaves_what_a_registration_in_flight_connects_to() {
+    use diesel::Connection;
+    use jwt_registry::Cleanup;
+
+    for db in databases("device_race") {
+        if db.name != "postgres" {
+            continue; // one writer at a time on SQLite: no race to test
+        }
+        let s = setup(&db, &[]);
+        s.obtain(1, Some(browser("203.0.113.7", CHROME)));
+        let mut conn = s.registry.database().get().unwrap();
+        diesel::sql_query("DELETE FROM jwt_token")
+            .execute(&mut *conn)
+            .unwrap();
+        assert_eq!(
+            (
+                s.count("jwt_interlocutor"),
+                s.count("jwt_token_interlocutor_connection")
+            ),
+            (1, 0),
+            "an interlocutor no token uses"
+        );
+        let (mut context, _) = s.obtain_context(1, Some(browser("203.0.113.7", CHROME)));
+        let mut other = s.registry.database().get().unwrap();
+        diesel::sql_query("SET lock_timeout = '5s'")
+            .execute(&mut *other)
+            .unwrap();
+        conn.transaction::<_, jwt_registry::db::DbError, _>(|conn| {
+            s.registry.pipeline().run_in(conn, &mut context)?;
+            // The login has not committed; the cleanup runs meanwhile.
+            other
+                .transaction::<_, jwt_registry::db::DbError, _>(|other| {
+                    ForgetUnusedInterlocutors.clean(other)
+                })
+                .expect("the cleanup skips what the login holds instead of waiting for it");
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(
+            (
+                s.count("jwt_interlocutor"),
+                s.count("jwt_token_interlocutor_connection")
+            ),
+            (1, 2),
+            "the login's connections and their interlocutor survived the cleanup"
+        );
+        ForgetUnusedInterlocutors.clean(&mut other).unwrap();
+        assert_eq!(s.count("jwt_interlocutor_network"), 1, "in use: kept");
     }
 }

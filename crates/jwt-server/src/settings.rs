@@ -81,7 +81,7 @@ impl Settings {
             registry.pipeline.push(DEVICE_STEP.into());
         }
         let device = DeviceSettings::from_config(&config)?;
-        device.trusted_proxies()?;
+        device.proxies()?;
         Ok(Settings {
             tokens: TokenSettings::from_config(&config)?,
             auth: AuthSettings::from_config(&config)?,

@@ -90,9 +90,13 @@ BEGIN
     IF EXISTS (SELECT 1 FROM jwt_token_interlocutor_connection WHERE token_id = NEW.token_id) THEN
         RETURN NEW;
     END IF;
-    -- A known interlocutor (the usual case) has its app, OS and device.
-    -- ON CONFLICT: another transaction may be creating the same rows.
-    IF NOT EXISTS (SELECT 1 FROM jwt_interlocutor WHERE id = NEW.interlocutor_id) THEN
+    -- A known interlocutor (the usual case) has its app, OS and device. It
+    -- is locked until commit, so the archiver's cleanup cannot remove it
+    -- under this connection (the cleanup skips locked rows); one the
+    -- cleanup is removing is waited for and then made again. ON CONFLICT:
+    -- another transaction may be creating the same rows.
+    PERFORM 1 FROM jwt_interlocutor WHERE id = NEW.interlocutor_id FOR KEY SHARE;
+    IF NOT FOUND THEN
         IF NEW.app_id IS NOT NULL THEN
             INSERT INTO jwt_app (id, digest, family, version, created_at, updated_at)
             VALUES (NEW.app_id, NEW.app_digest, NEW.app_family, NEW.app_version, NEW.now, NEW.now)
@@ -114,11 +118,13 @@ BEGIN
                 NEW.outer_id, NEW.user_agent, NEW.client_hints, NEW.now, NEW.now)
         ON CONFLICT DO NOTHING;
     END IF;
-    IF NEW.network_id IS NOT NULL
-       AND NOT EXISTS (SELECT 1 FROM jwt_interlocutor_network WHERE id = NEW.network_id) THEN
-        INSERT INTO jwt_interlocutor_network (id, digest, interlocutor_id, ip, created_at, updated_at)
-        VALUES (NEW.network_id, NEW.network_digest, NEW.interlocutor_id, NEW.ip, NEW.now, NEW.now)
-        ON CONFLICT DO NOTHING;
+    IF NEW.network_id IS NOT NULL THEN
+        PERFORM 1 FROM jwt_interlocutor_network WHERE id = NEW.network_id FOR KEY SHARE;
+        IF NOT FOUND THEN
+            INSERT INTO jwt_interlocutor_network (id, digest, interlocutor_id, ip, created_at, updated_at)
+            VALUES (NEW.network_id, NEW.network_digest, NEW.interlocutor_id, NEW.ip, NEW.now, NEW.now)
+            ON CONFLICT DO NOTHING;
+        END IF;
     END IF;
     INSERT INTO jwt_token_interlocutor_connection (id, interlocutor_id, network_id, token_id, created_at, updated_at)
     VALUES (NEW.connection_id, NEW.interlocutor_id, NEW.network_id, NEW.token_id, NEW.now, NEW.now)
