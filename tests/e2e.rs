@@ -354,12 +354,92 @@ fn walk(dir: &Path, env: &[(&str, &str)]) {
     let answer = me(port, &access);
     assert_eq!(answer.body["code"], json!("token_expired"));
 
-    // Deactivated while the server runs: the token stops working.
-    let fresh = post_json(
+    // Her sessions, from the command line and over HTTP: a login from a
+    // phone shows with its browser, OS, device and address.
+    let fresh = http(
+        port,
+        "POST",
+        "/api/v1/auth/token/obtain/",
+        &[("Content-Type", "application/json"), ("User-Agent", IPHONE)],
+        json!({"username": "alice", "password": "wonderland-42"})
+            .to_string()
+            .as_bytes(),
+    );
+    assert_eq!(fresh.status, 200);
+    let access = fresh.body["access"].as_str().unwrap().to_owned();
+    let listed = run(dir, env, &["sessions", "alice"], "");
+    let table = String::from_utf8_lossy(&listed.stdout);
+    assert!(
+        listed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&listed.stderr)
+    );
+    assert!(table.starts_with("SESSION"), "{table}");
+    let phone = table.lines().find(|line| line.contains("Safari 17.4.1"));
+    assert!(
+        phone.is_some_and(|line| line.contains("iOS 17.4.1")
+            && line.contains("Apple iPhone")
+            && line.contains("127.0.0.1")),
+        "{table}"
+    );
+    let nobody = run(dir, env, &["sessions", "nobody"], "");
+    assert_eq!(nobody.status.code(), Some(1));
+    let sessions = http(
+        port,
+        "GET",
+        "/api/v1/auth/token/sessions/",
+        &[("Authorization", &format!("Bearer {access}"))],
+        b"",
+    );
+    assert_eq!(sessions.status, 200);
+    let newest = &sessions.body[0];
+    assert_eq!(
+        (&newest["app"], &newest["device"], &newest["current"]),
+        (
+            &json!("Safari 17.4.1"),
+            &json!("Apple iPhone"),
+            &json!(true)
+        ),
+        "{:?}",
+        sessions.body
+    );
+
+    // A new password refuses every token issued before it.
+    let changed = run(
+        dir,
+        env,
+        &["user", "set-password", "alice", "--password-stdin"],
+        "looking-glass-7\n",
+    );
+    assert!(
+        changed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&changed.stderr)
+    );
+    let answer = me(port, &access);
+    assert_eq!(
+        (answer.status, answer.body["code"].clone()),
+        (401, json!("password_changed"))
+    );
+    let old = post_json(
         port,
         "/api/v1/auth/token/obtain/",
         json!({"username": "alice", "password": "wonderland-42"}),
     );
+    assert_eq!(old.status, 401, "the old password is gone");
+
+    // Deactivated while the server runs: the token stops working.
+    let fresh = post_json(
+        port,
+        "/api/v1/auth/token/obtain/",
+        json!({"username": "alice", "password": "looking-glass-7"}),
+    );
+    assert_eq!(
+        fresh.status, 200,
+        "the new password, right after the change: {:?}",
+        fresh.body
+    );
+    assert_eq!(me(port, fresh.body["access"].as_str().unwrap()).status, 200);
     let access = fresh.body["access"].as_str().unwrap().to_owned();
     let deactivated = run(dir, env, &["user", "deactivate", "alice"], "");
     assert!(deactivated.status.success());
@@ -405,6 +485,8 @@ struct Row {
 }
 
 const BROWSER: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0";
+const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4_1 like Mac OS X) AppleWebKit/605.1.15 \
+                      (KHTML, like Gecko) Version/17.4.1 Mobile/15E148 Safari/604.1";
 
 #[test]
 fn the_readme_walk_works_on_sqlite() {

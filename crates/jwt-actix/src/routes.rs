@@ -40,6 +40,8 @@ pub struct TokenRoutes<S: UserStore> {
     verify: RouteFactory,
     #[cfg(feature = "registry")]
     expire: Option<RouteFactory>,
+    #[cfg(feature = "registry")]
+    sessions: bool,
 }
 
 fn post<F, Args>(handler: F) -> RouteFactory
@@ -62,6 +64,8 @@ impl<S: UserStore> TokenRoutes<S> {
                 .registry()
                 .is_some()
                 .then(|| post(crate::registry::expire::<S>)),
+            #[cfg(feature = "registry")]
+            sessions: jwt.registry().is_some(),
             jwt,
         }
     }
@@ -113,6 +117,16 @@ impl<S: UserStore> TokenRoutes<S> {
         self
     }
 
+    /// Whether to mount the sessions routes (`sessions/`, `sessions/{id}/`,
+    /// `sessions/revoke-others/`, `logout/`, `logout-all/`). Defaults to
+    /// yes when a registry is plugged in. They authenticate through
+    /// [`JwtAuth::middleware`], which must wrap them.
+    #[cfg(feature = "registry")]
+    pub fn sessions(mut self, mount: bool) -> Self {
+        self.sessions = mount && self.jwt.registry().is_some();
+        self
+    }
+
     /// The routes, for `scope.configure(...)` or `app.configure(...)`. Also
     /// registers the [`JwtAuth`] as app data for the views.
     pub fn configure(self) -> impl FnOnce(&mut ServiceConfig) + 'static {
@@ -132,6 +146,10 @@ impl<S: UserStore> TokenRoutes<S> {
                         .route(route())
                         .default_service(web::to(views::post_only::<S>)),
                 );
+            }
+            #[cfg(feature = "registry")]
+            if self.sessions {
+                session_routes::<S>(cfg);
             }
         }
     }
@@ -161,4 +179,28 @@ pub fn protected_resource<U: 'static>(path: &str, allow: &'static str) -> Resour
             &req, allow,
         ))
     }))
+}
+
+/// The sessions routes; wrong methods answer 401 before 405, like every
+/// protected route. `revoke-others/` comes before `{id}/`, which would
+/// otherwise take it for an id.
+#[cfg(feature = "registry")]
+fn session_routes<S: UserStore>(cfg: &mut ServiceConfig) {
+    use crate::registry::{end_session, logout, logout_all, revoke_others, sessions};
+    cfg.service(
+        protected_resource::<S::User>("/sessions/", "GET").route(web::get().to(sessions::<S>)),
+    )
+    .service(
+        protected_resource::<S::User>("/sessions/revoke-others/", "POST")
+            .route(web::post().to(revoke_others::<S>)),
+    )
+    .service(
+        protected_resource::<S::User>("/sessions/{id}/", "DELETE")
+            .route(web::delete().to(end_session::<S>)),
+    )
+    .service(protected_resource::<S::User>("/logout/", "POST").route(web::post().to(logout::<S>)))
+    .service(
+        protected_resource::<S::User>("/logout-all/", "POST")
+            .route(web::post().to(logout_all::<S>)),
+    );
 }

@@ -29,6 +29,7 @@
 //!     .migrations(jwt_device::MIGRATIONS)
 //!     .step(jwt_device::ConnectInterlocutor::new(device.proxies()?))
 //!     .cleanup(jwt_device::ForgetUnusedInterlocutors)
+//!     .session_details(jwt_device::DeviceSessionDetails)
 //!     .open()?;
 //! # Ok(()) }
 //! ```
@@ -46,12 +47,14 @@ mod connector;
 mod network;
 mod recognize;
 pub mod schema;
+mod sessions;
 mod settings;
 mod step;
 
 pub use connector::{Connected, Key, connect};
 pub use network::{BadCidr, Cidr, ForwardedHeader, TrustedProxies, client_ip};
 pub use recognize::{App, Category, Device, MAX_USER_AGENT, Os, Recognized, recognize};
+pub use sessions::DeviceSessionDetails;
 pub use settings::DeviceSettings;
 pub use step::{ConnectInterlocutor, ForgetUnusedInterlocutors};
 

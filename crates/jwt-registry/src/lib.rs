@@ -2,11 +2,13 @@
 //! device, derived from which token) in SQLite or PostgreSQL, so that any
 //! token or a whole login tree can be force-expired at once.
 //!
-//! This release holds the database layer the registry stands on: the
-//! `[registry]` settings' `database_url`, a pool of connections to SQLite
-//! (WAL, busy timeout, foreign keys, `BEGIN IMMEDIATE` writes) or PostgreSQL
-//! behind one connection type, and a migration runner (under an advisory
-//! lock on PostgreSQL).
+//! [`Registry`] registers the tokens `obtain/` and `refresh/` hand out
+//! through a pipeline of steps in one transaction, force-expires tokens and
+//! trees, keeps a revocation list in step across processes, lists and ends
+//! a user's sessions, and archives old rows. Beneath it: the `[registry]`
+//! settings, a pool of connections to SQLite (WAL, busy timeout, foreign
+//! keys, `BEGIN IMMEDIATE` writes) or PostgreSQL behind one connection
+//! type, and a migration runner (under an advisory lock on PostgreSQL).
 //!
 //! # Getting started
 //!
@@ -41,6 +43,7 @@ mod record;
 mod registry;
 mod revocation;
 pub mod schema;
+mod sessions;
 mod settings;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -50,7 +53,10 @@ pub mod types;
 pub use models::StoredToken;
 pub use pipeline::{Context, Pipeline, Step};
 pub use record::{Pair, TokenRecord};
-pub use registry::{Cleanup, MIGRATIONS, OpenError, Registry, RegistryBuilder, RegistryListener};
+pub use registry::{
+    Cleanup, EndSessions, MIGRATIONS, OpenError, Registry, RegistryBuilder, RegistryListener,
+};
 pub use revocation::POSTGRES_DELAY;
+pub use sessions::{Session, SessionDetails, SessionDetailsSource};
 pub use settings::{OnDbDown, RegistrySettings, Revocation};
 pub use token_manager::{Registration, TokenStatus};

@@ -17,6 +17,7 @@ use crate::raw_sql::placeholders;
 use crate::record::TokenRecord;
 use crate::revocation::{CHANNEL, Revocations};
 use crate::schema::jwt_token;
+use crate::sessions::{self, Session, SessionDetailsSource, Trees};
 use crate::settings::{RegistrySettings, Revocation};
 use crate::token_manager::{self, TokenStatus};
 use crate::types::{Moment, RowId, sql};
@@ -56,6 +57,25 @@ pub trait RegistryListener: Send + Sync + 'static {
     }
 }
 
+/// Which sessions [`Registry::end_sessions`] ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndSessions<'a> {
+    /// The session with this id (`DELETE sessions/{id}/`).
+    One(RowId),
+    /// The one holding this token (`logout/`).
+    Current {
+        /// The caller's token.
+        current_jti: &'a str,
+    },
+    /// All but the one holding this token (`sessions/revoke-others/`).
+    Others {
+        /// The caller's token.
+        current_jti: &'a str,
+    },
+    /// All of them (`logout-all/`).
+    All,
+}
+
 /// Work done after tokens are deleted: by the archiver in a transaction of
 /// its own after the last batch, by `forget_user` in the deleting
 /// transaction. The device registry removes what no token uses any more.
@@ -77,6 +97,7 @@ struct Inner {
     pipeline: Pipeline,
     listeners: Vec<Arc<dyn RegistryListener>>,
     cleanups: Vec<Arc<dyn Cleanup>>,
+    details: Option<Arc<dyn SessionDetailsSource>>,
     revocations: Option<Arc<Revocations>>,
 }
 
@@ -96,6 +117,7 @@ pub struct RegistryBuilder {
     steps: Vec<Arc<dyn Step>>,
     listeners: Vec<Arc<dyn RegistryListener>>,
     cleanups: Vec<Arc<dyn Cleanup>>,
+    details: Option<Arc<dyn SessionDetailsSource>>,
     watch: bool,
     migrations: Vec<Migrations>,
 }
@@ -124,6 +146,13 @@ impl RegistryBuilder {
     /// Defaults to none.
     pub fn cleanup(mut self, cleanup: impl Cleanup) -> Self {
         self.cleanups.push(Arc::new(cleanup));
+        self
+    }
+
+    /// Where the sessions list gets each session's app, OS, device and IP
+    /// (the device registry). Defaults to none: those stay empty.
+    pub fn session_details(mut self, source: impl SessionDetailsSource) -> Self {
+        self.details = Some(Arc::new(source));
         self
     }
 
@@ -163,6 +192,7 @@ impl RegistryBuilder {
                 pipeline,
                 listeners: self.listeners,
                 cleanups: self.cleanups,
+                details: self.details,
                 revocations,
             }),
         };
@@ -190,6 +220,7 @@ impl Registry {
             steps: Vec::new(),
             listeners: Vec::new(),
             cleanups: Vec::new(),
+            details: None,
             watch: true,
             migrations: Vec::new(),
         }
@@ -293,6 +324,77 @@ impl Registry {
         })?;
         self.after_expiry(&mut conn, &expired, true)?;
         Ok(expired)
+    }
+
+    /// The sessions (login trees with an active refresh token) of a user,
+    /// newest first; `current_jti` marks the one holding that token.
+    pub fn sessions(
+        &self,
+        user_id: &str,
+        current_jti: Option<&str>,
+    ) -> Result<Vec<Session>, DbError> {
+        let mut conn = self.inner.db.get()?;
+        sessions::sessions(
+            &mut conn,
+            user_id,
+            current_jti,
+            self.now(),
+            self.inner.details.as_deref(),
+        )
+    }
+
+    /// Force-expires sessions of a user; returns how many it ended. A
+    /// session that is not the user's, or not alive, counts as none.
+    pub fn end_sessions(&self, user_id: &str, which: EndSessions<'_>) -> Result<usize, DbError> {
+        let now = self.now();
+        let mut conn = self.inner.db.get()?;
+        let (ended, expired) = write_transaction(&mut conn, |conn| {
+            let trees = Trees::of_user(conn, user_id)?;
+            let alive: Vec<RowId> = trees.alive(now).map(|(root, _)| *root).collect();
+            let targets: Vec<RowId> = match which {
+                EndSessions::One(id) => alive.into_iter().filter(|root| *root == id).collect(),
+                EndSessions::All => alive,
+                EndSessions::Others { current_jti } => {
+                    let current = trees.root_of_jti(current_jti);
+                    alive
+                        .into_iter()
+                        .filter(|root| Some(*root) != current)
+                        .collect()
+                }
+                // The caller's own tree, alive or not: its access token
+                // may outlive its refresh tokens.
+                EndSessions::Current { current_jti } => {
+                    trees.root_of_jti(current_jti).into_iter().collect()
+                }
+            };
+            let seeds: Vec<TokenRecord> = targets
+                .iter()
+                .filter_map(|root| {
+                    trees
+                        .groups
+                        .get(root)?
+                        .iter()
+                        .find(|member| member.id == *root)
+                })
+                .map(|root| TokenRecord {
+                    jti: root.jti.clone(),
+                    token_type: root.token_type.clone(),
+                    digest: String::new(),
+                    payload: String::from("{}"),
+                    expires_at: root.internal_expired_at,
+                })
+                .collect();
+            // Rows exist for all of them: nothing is inserted.
+            let expired = token_manager::expire(conn, &seeds, true, &[], now)?;
+            announce(conn, &expired)?;
+            let ended = match which {
+                EndSessions::Current { .. } => usize::from(!expired.is_empty()),
+                _ => targets.len(),
+            };
+            Ok::<_, DbError>((ended, expired))
+        })?;
+        self.after_expiry(&mut conn, &expired, true)?;
+        Ok(ended)
     }
 
     fn after_expiry(

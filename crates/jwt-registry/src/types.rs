@@ -56,6 +56,15 @@ impl RowId {
     }
 }
 
+impl std::str::FromStr for RowId {
+    type Err = uuid::Error;
+
+    /// A hyphenated (or simple) UUID.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        uuid::Uuid::parse_str(text).map(RowId)
+    }
+}
+
 impl Default for RowId {
     fn default() -> Self {
         RowId::new()
@@ -80,6 +89,12 @@ impl fmt::Debug for RowId {
 pub struct Moment(pub DateTime<Utc>);
 
 impl Moment {
+    /// RFC 3339 in UTC with a `Z`, fractional seconds only when there are
+    /// any (`2026-11-29T02:00:00Z`, `2026-11-29T02:00:00.250Z`).
+    pub fn to_rfc3339(&self) -> String {
+        self.0.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+    }
+
     /// The instant, its nanoseconds cut to microseconds (what both
     /// backends store).
     pub fn from_system_time(time: std::time::SystemTime) -> Self {

@@ -54,6 +54,11 @@ pub enum Command {
         #[arg(long, value_name = "NAME")]
         user: Option<String>,
     },
+    /// A table of a user's active sessions: when, app, OS, device, IP.
+    Sessions {
+        /// The username.
+        name: String,
+    },
 }
 
 fn parse_age(text: &str) -> Result<std::time::Duration, String> {
@@ -84,5 +89,20 @@ pub enum UserCommand {
     Deactivate {
         /// The username.
         name: String,
+    },
+    /// Change a user's password; their tokens issued until now stop working.
+    SetPassword {
+        /// The username.
+        name: String,
+        /// Read the password from standard input (one trailing newline is stripped).
+        #[arg(
+            long,
+            conflicts_with = "password",
+            required_unless_present = "password"
+        )]
+        password_stdin: bool,
+        /// The password (visible to other users of this machine: prefer --password-stdin).
+        #[arg(long, value_name = "P")]
+        password: Option<String>,
     },
 }

@@ -5,7 +5,7 @@ use std::net::{TcpListener, ToSocketAddrs};
 
 use jwt_actix::JwtAuth;
 use jwt_core::TokenService;
-use jwt_device::{ConnectInterlocutor, ForgetUnusedInterlocutors};
+use jwt_device::{ConnectInterlocutor, DeviceSessionDetails, ForgetUnusedInterlocutors};
 use jwt_registry::db::DatabaseUrl;
 use jwt_registry::{OpenError, Registry};
 
@@ -27,6 +27,7 @@ fn open_registry(settings: &Settings, watch: bool) -> Result<(Registry, Vec<Stri
         .migrations(users::MIGRATIONS)
         .step(ConnectInterlocutor::new(settings.device.proxies()?))
         .cleanup(ForgetUnusedInterlocutors)
+        .session_details(DeviceSessionDetails)
         .watch_revocations(watch)
         .open()
         .map_err(|err| match err {
@@ -68,21 +69,10 @@ pub fn user_create(
     password_stdin: bool,
     inactive: bool,
 ) -> Result<(), CliError> {
-    let password = match (password, password_stdin) {
-        (Some(password), false) => password,
-        (None, true) => read_password()?,
-        _ => {
-            return Err(CliError::Usage(
-                "give exactly one of --password-stdin and --password".into(),
-            ));
-        }
-    };
+    let password = password_from(password, password_stdin)?;
     let name = name.trim();
     if name.is_empty() {
         return Err(CliError::Usage("the username must not be empty".into()));
-    }
-    if password.is_empty() {
-        return Err(CliError::Usage("the password must not be empty".into()));
     }
     let (registry, _) = open_registry(settings, false)?;
     let hash = Passwords::hash(&password).map_err(CliError::Failure)?;
@@ -94,6 +84,23 @@ pub fn user_create(
         })?;
     let state = if inactive { " (inactive)" } else { "" };
     say(format!("created user {name} with id {id}{state}"))
+}
+
+/// The password of `--password P` or `--password-stdin`; never empty.
+fn password_from(password: Option<String>, stdin: bool) -> Result<String, CliError> {
+    let password = match (password, stdin) {
+        (Some(password), false) => password,
+        (None, true) => read_password()?,
+        _ => {
+            return Err(CliError::Usage(
+                "give exactly one of --password-stdin and --password".into(),
+            ));
+        }
+    };
+    if password.is_empty() {
+        return Err(CliError::Usage("the password must not be empty".into()));
+    }
+    Ok(password)
 }
 
 /// The password on standard input, without one trailing newline.
@@ -120,6 +127,112 @@ pub fn user_deactivate(settings: &Settings, name: &str) -> Result<(), CliError> 
     } else {
         Err(CliError::failure(format!("no user named {name:?}")))
     }
+}
+
+pub fn user_set_password(
+    settings: &Settings,
+    name: &str,
+    password: Option<String>,
+    password_stdin: bool,
+) -> Result<(), CliError> {
+    let password = password_from(password, password_stdin)?;
+    let (registry, _) = open_registry(settings, false)?;
+    let hash = Passwords::hash(&password).map_err(CliError::Failure)?;
+    if Users::new(registry.database().clone()).set_password(name, &hash)? {
+        // Tokens carry whole seconds: one issued later in this second could
+        // not be told from one issued before the change, and is refused.
+        // Return once that second is over, so a login after this command
+        // works.
+        let into_second = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|since| since.subsec_nanos())
+            .unwrap_or_default();
+        std::thread::sleep(std::time::Duration::from_nanos(
+            1_000_000_000 - u64::from(into_second) + 1_000_000,
+        ));
+        say(format!(
+            "changed the password of {name}; their tokens issued until now are refused"
+        ))
+    } else {
+        Err(CliError::failure(format!("no user named {name:?}")))
+    }
+}
+
+/// `jwt-server sessions NAME`: the user's live sessions as a table.
+pub fn sessions(settings: &Settings, name: &str) -> Result<(), CliError> {
+    let (registry, _) = open_registry(settings, false)?;
+    let user = Users::new(registry.database().clone())
+        .find_by_username(name)?
+        .ok_or_else(|| CliError::failure(format!("no user named {name:?}")))?;
+    let sessions = registry.sessions(&user.id.to_string(), None)?;
+    if sessions.is_empty() {
+        return say(format!("{name} has no active sessions"));
+    }
+    let dash = || "-".to_owned();
+    let mut rows = vec![
+        [
+            "SESSION",
+            "LOGGED IN",
+            "REFRESHED",
+            "EXPIRES",
+            "APP",
+            "OS",
+            "DEVICE",
+            "IP",
+        ]
+        .map(str::to_owned),
+    ];
+    for session in &sessions {
+        let details = &session.details;
+        rows.push([
+            session.id.to_string(),
+            session.created_at.to_rfc3339(),
+            session.refreshed_at.map_or_else(dash, |at| at.to_rfc3339()),
+            session.expires_at.to_rfc3339(),
+            details.app.clone().unwrap_or_else(dash),
+            details.os.clone().unwrap_or_else(dash),
+            details.device.clone().unwrap_or_else(dash),
+            details.ip.clone().unwrap_or_else(dash),
+        ]);
+    }
+    say(table(&rows))
+}
+
+/// Rows as columns padded to their widest cell, two spaces apart; cells
+/// cut to 40 characters, control characters shown as `?` (they come from
+/// clients' headers and must not drive the terminal).
+fn table<const N: usize>(rows: &[[String; N]]) -> String {
+    let clean = |cell: &str| -> String {
+        let cell: String = cell
+            .chars()
+            .map(|c| if c.is_control() { '?' } else { c })
+            .collect();
+        match cell.char_indices().nth(40) {
+            Some((end, _)) => format!("{}…", &cell[..end]),
+            None => cell,
+        }
+    };
+    let rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| row.iter().map(|c| clean(c)).collect())
+        .collect();
+    let mut widths = [0usize; N];
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    rows.iter()
+        .map(|row| {
+            let line: Vec<String> = row
+                .iter()
+                .zip(widths)
+                .map(|(cell, width)| format!("{cell:<width$}"))
+                .collect();
+            line.join("  ").trim_end().to_owned()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 pub fn serve(mut settings: Settings, bind: Option<String>) -> Result<(), CliError> {

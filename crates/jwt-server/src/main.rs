@@ -71,6 +71,15 @@ fn run(cli: Cli) -> Result<(), CliError> {
         Command::User {
             command: UserCommand::Deactivate { name },
         } => commands::user_deactivate(&settings, &name),
+        Command::User {
+            command:
+                UserCommand::SetPassword {
+                    name,
+                    password_stdin,
+                    password,
+                },
+        } => commands::user_set_password(&settings, &name, password, password_stdin),
+        Command::Sessions { name } => commands::sessions(&settings, &name),
         Command::Archive { older_than } => commands::archive(&settings, older_than),
         Command::Expire { jti, tree, user } => commands::expire(&settings, jti, tree, user),
     }

@@ -15,8 +15,10 @@ mod background;
 mod expire;
 mod guard;
 mod listener;
+mod sessions;
 
 pub use background::Background;
 pub use expire::expire;
 pub(crate) use guard::RegistryGuard;
 pub(crate) use listener::RegistryListener;
+pub use sessions::{end_session, logout, logout_all, revoke_others, sessions};

@@ -111,6 +111,20 @@ impl Users {
         Ok(changed > 0)
     }
 
+    /// Changes a user's password and moves their tokens-valid-since cut-off
+    /// to now: every token issued until this second is refused from then
+    /// on. `false` when there is no such user.
+    pub fn set_password(&self, username: &str, password_hash: &str) -> Result<bool, DbError> {
+        let mut conn = self.db.get()?;
+        let changed = diesel::update(demo_user::table.filter(demo_user::username.eq(username)))
+            .set((
+                demo_user::password_hash.eq(password_hash),
+                demo_user::tokens_valid_since.eq(Some(Utc::now().naive_utc())),
+            ))
+            .execute(&mut conn)?;
+        Ok(changed > 0)
+    }
+
     pub fn touch_last_login(&self, id: i64) -> Result<(), DbError> {
         let mut conn = self.db.get()?;
         diesel::update(demo_user::table.find(id))
