@@ -16,7 +16,8 @@ type RouteFactory = Rc<dyn Fn() -> Route>;
 
 /// The token routes `obtain/`, `refresh/` and `verify/`, each answering at
 /// its path with and without the trailing slash, any other method getting
-/// the JSON 405. Mount them under any prefix; replace any view with the
+/// the JSON 405; `GET .well-known/jwks.json`; with a registry, `expire/`
+/// and the sessions routes. Mount them under any prefix; replace any view with the
 /// app's own handler (which may call [`views`](crate::views) itself).
 ///
 /// ```no_run
@@ -147,6 +148,11 @@ impl<S: UserStore> TokenRoutes<S> {
                         .default_service(web::to(views::post_only::<S>)),
                 );
             }
+            cfg.service(
+                web::resource(["/.well-known/jwks.json"])
+                    .route(web::get().to(views::jwks::<S>))
+                    .default_service(web::to(views::get_only::<S>)),
+            );
             #[cfg(feature = "registry")]
             if self.sessions {
                 session_routes::<S>(cfg);

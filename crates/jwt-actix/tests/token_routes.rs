@@ -554,3 +554,72 @@ async fn password_checks_run_off_the_executor_a_few_at_a_time() {
     // 8 checks of 30 ms in 2 slots cannot finish in under 4 rounds.
     assert!(started.elapsed() >= std::time::Duration::from_millis(110));
 }
+
+#[actix_web::test]
+async fn the_jwks_route_publishes_public_keys_only() {
+    let key_file = |name: &str| {
+        std::path::PathBuf::from(format!(
+            "{}/../jwt-core/tests/fixtures/keys/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+    };
+    let rsa = jwt_core::TokenSettings {
+        algorithm: jwt_core::Algorithm::RS256,
+        signing_key_file: Some(key_file("rsa-private.pem")),
+        signing_key_id: "2026-12".into(),
+        ..jwt_core::TokenSettings::default()
+    };
+    let h = Harness::with(rsa, jwt_actix::AuthSettings::default());
+    let app = test::init_service(common::app(h.jwt.clone())).await;
+    let answer = call(
+        &app,
+        test::TestRequest::get()
+            .uri("/api/v1/auth/token/.well-known/jwks.json")
+            .to_request(),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    assert_eq!(
+        answer.body,
+        h.jwt.tokens().keys().jwks(),
+        "the key set's document"
+    );
+    let key = &answer.body["keys"][0];
+    assert_eq!(
+        (
+            key["kty"].as_str(),
+            key["kid"].as_str(),
+            key["alg"].as_str()
+        ),
+        (Some("RSA"), Some("2026-12"), Some("RS256"))
+    );
+    assert!(key.get("d").is_none(), "no private part");
+    assert_eq!(
+        answer.headers.get("cache-control").unwrap(),
+        "public, max-age=300"
+    );
+    let post = call(
+        &app,
+        test::TestRequest::post()
+            .uri("/api/v1/auth/token/.well-known/jwks.json")
+            .to_request(),
+    )
+    .await;
+    assert_eq!(post.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(post.headers.get("allow").unwrap(), "GET");
+
+    let hmac = Harness::new();
+    let app = test::init_service(common::app(hmac.jwt.clone())).await;
+    let answer = call(
+        &app,
+        test::TestRequest::get()
+            .uri("/api/v1/auth/token/.well-known/jwks.json")
+            .to_request(),
+    )
+    .await;
+    assert_eq!(
+        (answer.status, answer.body),
+        (StatusCode::OK, json!({"keys": []})),
+        "a shared secret is never published"
+    );
+}

@@ -143,3 +143,79 @@ fn tokens_minted_here_verify_with_pyjwt() {
         assert_eq!(got_order, want_order, "{}", case["algorithm"]);
     }
 }
+
+/// Finds each token's key in the JWKS by its `kid`, as a JWKS client does,
+/// and decodes the token with it.
+const JWKS: &str = r#"
+import json, sys
+import jwt
+out = []
+for case in json.load(sys.stdin):
+    try:
+        keys = jwt.PyJWKSet.from_dict(case["jwks"])
+        kid = jwt.get_unverified_header(case["token"])["kid"]
+        key = next(k for k in keys.keys if k.key_id == kid)
+        out.append(jwt.decode(case["token"], key.key, algorithms=[key.algorithm_name]))
+    except Exception as err:
+        out.append({"error": f"{type(err).__name__}: {err}"})
+print(json.dumps(out))
+"#;
+
+#[test]
+fn tokens_verify_with_pyjwt_from_the_jwks_alone() {
+    let Some(python) = python() else { return };
+    let mut cases = Vec::new();
+    let mut expected = Vec::new();
+    for algorithm in Algorithm::ALL
+        .into_iter()
+        .filter(|a| !a.as_str().starts_with("HS"))
+    {
+        let old = match algorithm.as_str() {
+            name if name.starts_with("ES") || name == "EdDSA" => None,
+            _ => Some(jwt_core::VerifyingKeySettings {
+                kid: "old".into(),
+                algorithm: Some(algorithm),
+                key: fixture("keys/rsa2-public.pem").into(),
+                ..Default::default()
+            }),
+        };
+        let settings = TokenSettings {
+            signing_key_id: format!("now-{}", algorithm.as_str()),
+            verifying_keys: old.into_iter().collect(),
+            ..settings_for(algorithm)
+        };
+        let tokens = TokenService::new(&settings).unwrap();
+        let jwks = tokens.keys().jwks();
+        let listed = jwks["keys"].as_array().unwrap().len();
+        assert_eq!(
+            listed,
+            settings.verifying_keys.len() + 1,
+            "{algorithm:?}: every public key"
+        );
+        let token = tokens
+            .access_from(&tokens.refresh_for_user(7).unwrap())
+            .unwrap();
+        cases.push(json!({"token": tokens.encode(&token).unwrap(), "jwks": jwks}));
+        expected.push(Value::Object(token.claims().as_map().clone()));
+    }
+    let mut child = Command::new(&python)
+        .args(["-c", JWKS])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(serde_json::to_string(&cases).unwrap().as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "the PyJWT script failed");
+    let decoded: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        decoded, expected,
+        "PyJWT read every key of the JWKS and checked every token with it"
+    );
+}

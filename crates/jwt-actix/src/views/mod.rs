@@ -37,6 +37,30 @@ pub async fn post_only<S: UserStore>(req: HttpRequest) -> Result<HttpResponse, A
     ))
 }
 
+/// The JSON 405 of `GET`-only token routes (`Allow: GET`).
+pub async fn get_only<S: UserStore>(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let jwt = jwt_auth::<S>(&req)?;
+    Err(ApiError::method_not_allowed(
+        jwt.messages(),
+        req.method().as_str(),
+        "GET",
+    ))
+}
+
+/// `GET .well-known/jwks.json` → 200 `{"keys": [...]}`: the public keys
+/// tokens are verified with (the current one first, then those kept during
+/// a rotation), each with its `kid`; empty for HMAC keys, which are never
+/// published. Clients may cache it for five minutes.
+pub async fn jwks<S: UserStore>(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    let jwt = jwt_auth::<S>(&req)?;
+    Ok(HttpResponse::Ok()
+        .insert_header((
+            actix_web::http::header::CACHE_CONTROL,
+            "public, max-age=300",
+        ))
+        .json(jwt.tokens().keys().jwks()))
+}
+
 /// The body of a token view, read with the configured limit.
 pub(crate) async fn read_body<S: UserStore>(
     jwt: &JwtAuth<S>,

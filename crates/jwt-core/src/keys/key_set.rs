@@ -59,6 +59,18 @@ impl KeySet {
         &self.verifying[0]
     }
 
+    /// The JWKS document of the public keys (`{"keys": [...]}`), the current
+    /// one first: what a `.well-known/jwks.json` route serves. Empty for
+    /// HMAC keys.
+    pub fn jwks(&self) -> serde_json::Value {
+        let keys: Vec<serde_json::Value> = self
+            .verifying
+            .iter()
+            .filter_map(VerifyingKey::public_jwk)
+            .collect();
+        serde_json::json!({ "keys": keys })
+    }
+
     /// Every verifying key, the current one first.
     pub fn verifying_keys(&self) -> &[VerifyingKey] {
         &self.verifying

@@ -1,5 +1,6 @@
 //! Keys: parsed once at start-up, pinned to one algorithm, never printed.
 
+mod jwk;
 mod key_error;
 mod key_set;
 mod pem_text;

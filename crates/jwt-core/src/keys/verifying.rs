@@ -104,6 +104,14 @@ impl VerifyingKey {
         }
     }
 
+    /// The public key as a JSON Web Key (`kty`, `use`, `alg`, `kid` and the
+    /// key's numbers), for a JWKS route; `None` for HMAC secrets, which are
+    /// never published.
+    pub fn public_jwk(&self) -> Option<serde_json::Value> {
+        let der = self.public_key_der()?;
+        super::jwk::public_jwk(self.algorithm, self.kid(), der)
+    }
+
     /// The public key in DER, for publishing (JWKS); `None` for HMAC secrets.
     pub fn public_key_der(&self) -> Option<&[u8]> {
         match &self.verifier {
