@@ -123,6 +123,35 @@ impl<S: UserStore> JwtAuthBuilder<S> {
     pub fn build(mut self) -> Result<JwtAuth<S>, SettingsError> {
         self.settings.check()?;
         #[cfg(feature = "registry")]
+        let registry_settings = self
+            .registry
+            .as_ref()
+            .map(|registry| registry.settings().clone());
+        #[cfg(not(feature = "registry"))]
+        let registry_settings: Option<()> = None;
+        let needs_registry = if self.settings.reuse_detection {
+            Some("auth.reuse_detection")
+        } else if !self.settings.session_max_lifetime.is_zero() {
+            Some("auth.session_max_lifetime")
+        } else {
+            None
+        };
+        if let (Some(setting), None) = (needs_registry, &registry_settings) {
+            return Err(SettingsError::new(
+                setting,
+                "needs the token registry (jwt-actix's feature `registry` and JwtAuthBuilder::registry)",
+            ));
+        }
+        #[cfg(feature = "registry")]
+        if self.settings.reuse_detection
+            && registry_settings.is_some_and(|registry| !registry.registration_on_signal)
+        {
+            return Err(SettingsError::new(
+                "auth.reuse_detection",
+                "works only with [registry] registration_on_signal = true",
+            ));
+        }
+        #[cfg(feature = "registry")]
         let registry = match self.registry.take() {
             None => None,
             Some(registry) => {

@@ -11,15 +11,16 @@ pub struct AuthSettings {
     /// `refresh/` also returns a new refresh token (simplejwt
     /// `ROTATE_REFRESH_TOKENS`). Defaults to `false`.
     pub rotate_refresh_tokens: bool,
-    /// With rotation, a rotated-out refresh token presented again kills its
-    /// tree. Defaults to `false`. Not available yet: `true` is refused.
+    /// With rotation and the registry, each refresh token works once: a
+    /// rotated-out one presented again (a replay) force-expires its whole
+    /// tree. Defaults to `false`.
     pub reuse_detection: bool,
-    /// How long the previous refresh token may be retried once. Defaults
-    /// to 0. Not available yet: only 0 is accepted.
+    /// With `reuse_detection`, how long after its first use the previous
+    /// refresh token may be retried, once. Defaults to 0 (never).
     #[serde(deserialize_with = "jwt_core::deserialize_duration")]
     pub reuse_grace_seconds: Duration,
-    /// How long a login tree may live under rotation; 0: no limit. Defaults
-    /// to 0. Not available yet: only 0 is accepted.
+    /// With the registry, how long a login may be kept alive by refreshing
+    /// (from its root token); 0: no limit. Defaults to 0.
     #[serde(deserialize_with = "jwt_core::deserialize_duration")]
     pub session_max_lifetime: Duration,
     /// `obtain/` records the login time through `UserStore::update_last_login`.
@@ -98,16 +99,19 @@ impl AuthSettings {
         if self.max_body_bytes == 0 {
             return Err(E::new("auth.max_body_bytes", "must be greater than zero"));
         }
+        if self.reuse_detection && !self.rotate_refresh_tokens {
+            return Err(E::new(
+                "auth.reuse_detection",
+                "works only with rotate_refresh_tokens = true (without rotation a refresh token is meant to be used again)",
+            ));
+        }
+        if !self.reuse_grace_seconds.is_zero() && !self.reuse_detection {
+            return Err(E::new(
+                "auth.reuse_grace_seconds",
+                "works only with reuse_detection = true",
+            ));
+        }
         let later = "is not available in this release";
-        if self.reuse_detection {
-            return Err(E::new("auth.reuse_detection", later));
-        }
-        if !self.reuse_grace_seconds.is_zero() {
-            return Err(E::new("auth.reuse_grace_seconds", later));
-        }
-        if !self.session_max_lifetime.is_zero() {
-            return Err(E::new("auth.session_max_lifetime", later));
-        }
         if self.transport == Transport::Cookie {
             return Err(E::new("auth.transport", format!("\"cookie\" {later}")));
         }

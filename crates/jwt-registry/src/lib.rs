@@ -40,6 +40,7 @@ mod models;
 pub mod pipeline;
 mod raw_sql;
 mod record;
+mod refresh;
 mod registry;
 mod revocation;
 pub mod schema;
@@ -53,6 +54,7 @@ pub mod types;
 pub use models::StoredToken;
 pub use pipeline::{Context, Pipeline, Step};
 pub use record::{Pair, TokenRecord};
+pub use refresh::{RefreshPolicy, Spent};
 pub use registry::{
     Cleanup, EndSessions, MIGRATIONS, OpenError, Registry, RegistryBuilder, RegistryListener,
 };

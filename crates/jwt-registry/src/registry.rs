@@ -15,6 +15,7 @@ use crate::db::{
 use crate::pipeline::{Context, Pipeline, Step};
 use crate::raw_sql::placeholders;
 use crate::record::TokenRecord;
+use crate::refresh::{self, RefreshPolicy, Spent};
 use crate::revocation::{CHANNEL, Revocations};
 use crate::schema::jwt_token;
 use crate::sessions::{self, Session, SessionDetailsSource, Trees};
@@ -249,6 +250,16 @@ impl Registry {
     /// Runs the registration pipeline over `context` in one transaction.
     pub fn register(&self, context: Context) -> Result<Context, DbError> {
         let context = self.inner.pipeline.run(&self.inner.db, context)?;
+        let born_expired = context
+            .registration
+            .as_ref()
+            .map(|registration| registration.born_expired.as_slice())
+            .unwrap_or_default();
+        if !born_expired.is_empty() {
+            let mut conn = self.inner.db.get()?;
+            announce(&mut conn, born_expired)?;
+            self.after_expiry(&mut conn, born_expired, true)?;
+        }
         for listener in &self.inner.listeners {
             if context.registration.is_some() {
                 listener.pairs_registered(&context);
@@ -324,6 +335,30 @@ impl Registry {
         })?;
         self.after_expiry(&mut conn, &expired, true)?;
         Ok(expired)
+    }
+
+    /// Spends a refresh token presented to `refresh/` under `policy`: with
+    /// single use, exactly one of any number of concurrent uses is
+    /// [`Spent::Fresh`]; a replay force-expires the token's whole tree.
+    /// One transaction.
+    pub fn spend_refresh(
+        &self,
+        record: &TokenRecord,
+        policy: RefreshPolicy,
+    ) -> Result<Spent, DbError> {
+        let now = self.now();
+        let mut conn = self.inner.db.get()?;
+        let spent = write_transaction(&mut conn, |conn| {
+            let spent = refresh::spend(conn, record, policy, now)?;
+            if let Spent::Retried { expired } | Spent::Replayed { expired } = &spent {
+                announce(conn, expired)?;
+            }
+            Ok::<_, DbError>(spent)
+        })?;
+        if let Spent::Retried { expired } | Spent::Replayed { expired } = &spent {
+            self.after_expiry(&mut conn, expired, true)?;
+        }
+        Ok(spent)
     }
 
     /// The sessions (login trees with an active refresh token) of a user,

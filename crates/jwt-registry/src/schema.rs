@@ -17,6 +17,8 @@ diesel::table! {
         internal_expired_at -> Moment,
         created_at -> Moment,
         updated_at -> Moment,
+        consumed_at -> Nullable<Moment>,
+        grace_used_at -> Nullable<Moment>,
     }
 }
 

@@ -1,7 +1,7 @@
 //! Registering tokens, expiring them (one token or whole trees), checking
 //! them. Every function takes the connection of the caller's transaction.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use diesel::prelude::*;
 use diesel::sql_types::Text;
@@ -26,6 +26,10 @@ pub struct Registration {
     pub inserted: usize,
     /// The users already connected to any of these tokens before.
     pub existing_users: BTreeSet<String>,
+    /// New tokens registered force-expired: derived from a token that was
+    /// force-expired meanwhile (a refresh racing a logout, or a replayed
+    /// refresh token's family), they are born dead.
+    pub born_expired: Vec<String>,
 }
 
 impl Registration {
@@ -74,20 +78,26 @@ pub fn register(
         return Ok(Registration::default());
     }
     let jtis: Vec<&str> = order.iter().map(|record| record.jti.as_str()).collect();
-    let found: Vec<(RowId, String, Option<String>)> = jwt_token::table
+    let found: Vec<(RowId, String, Option<String>, Moment, Moment)> = jwt_token::table
         .left_join(jwt_token_user_connection::table)
         .filter(jwt_token::jti.eq_any(&jtis))
         .select((
             jwt_token::id,
             jwt_token::jti,
             jwt_token_user_connection::user_id.nullable(),
+            jwt_token::expired_at,
+            jwt_token::internal_expired_at,
         ))
         .load(conn)?;
     let mut ids: HashMap<&str, RowId> = HashMap::new();
     let mut existing_users = BTreeSet::new();
-    for (id, jti, user) in &found {
+    let mut dead: HashSet<&str> = HashSet::new();
+    for (id, jti, user, expired_at, internal) in &found {
         if let Some(jti) = jtis.iter().find(|known| **known == jti.as_str()) {
             ids.insert(jti, *id);
+            if expired_at < internal {
+                dead.insert(jti);
+            }
         }
         existing_users.extend(user.clone());
     }
@@ -99,6 +109,25 @@ pub fn register(
     for record in &new {
         ids.insert(&record.jti, RowId::new());
     }
+    // A new token under a force-expired one (however many new generations
+    // down) is born force-expired.
+    let mut born_dead: HashSet<&str> = HashSet::new();
+    loop {
+        let more: Vec<&str> = new
+            .iter()
+            .map(|record| record.jti.as_str())
+            .filter(|jti| !born_dead.contains(jti))
+            .filter(|jti| {
+                parent_of
+                    .get(jti)
+                    .is_some_and(|parent| dead.contains(parent) || born_dead.contains(parent))
+            })
+            .collect();
+        if more.is_empty() {
+            break;
+        }
+        born_dead.extend(more);
+    }
     let rows: Vec<NewToken<'_>> = new
         .iter()
         .map(|record| NewToken {
@@ -108,7 +137,11 @@ pub fn register(
             token_digest: &record.digest,
             payload: JsonDoc(record.payload.clone()),
             parent_id: parent_of.get(record.jti.as_str()).map(|parent| ids[parent]),
-            expired_at: record.expires_at,
+            expired_at: if born_dead.contains(record.jti.as_str()) {
+                now.min(record.expires_at)
+            } else {
+                record.expires_at
+            },
             internal_expired_at: record.expires_at,
             created_at: now,
             updated_at: now,
@@ -134,6 +167,11 @@ pub fn register(
             .collect(),
         inserted,
         existing_users,
+        born_expired: new
+            .iter()
+            .filter(|record| born_dead.contains(record.jti.as_str()))
+            .map(|record| record.jti.clone())
+            .collect(),
     })
 }
 

@@ -208,18 +208,35 @@ fn expire_one_token_or_a_whole_tree_and_nothing_of_another_login() {
 
 #[test]
 fn expire_on_refresh_semantics() {
+    // What refresh/ does with expire_on_refresh: register the new tokens,
+    // then expire the rest of the tree but them (and, without rotation, the
+    // refresh token itself).
+    fn refresh_expiring_the_rest(
+        registry: &Registry,
+        minter: &Minter,
+        base: &Token,
+        rotate: bool,
+    ) -> (Token, Option<Token>) {
+        let (access, rotated) = refresh(registry, minter, base, rotate);
+        let mut spared = vec![access.jti()];
+        spared.extend(rotated.as_ref().map(Token::jti));
+        if !rotate {
+            spared.push(base.jti());
+        }
+        registry
+            .expire(&[minter.record(base)], true, &spared)
+            .unwrap();
+        (access, rotated)
+    }
     for backend in backends("expire_on_refresh") {
         let clock = ManualClock::at(NOW);
         let registry = open(&backend, &clock);
         let minter = Minter::new(&clock);
         let (base, _) = obtain(&registry, &minter, 1);
         clock.advance(Duration::from_secs(1));
-        // Without rotation: the tree but the refresh token, then the new access.
-        let base_record = minter.record(&base);
-        registry
-            .expire(std::slice::from_ref(&base_record), true, &[base.jti()])
-            .unwrap();
-        refresh(&registry, &minter, &base, false);
+        // Without rotation: the login's access token goes, the refresh
+        // token and the new access token stay.
+        refresh_expiring_the_rest(&registry, &minter, &base, false);
         assert_eq!(
             (force_expired(&registry), active(&registry)),
             (1, 2),
@@ -228,16 +245,18 @@ fn expire_on_refresh_semantics() {
         );
         // A second refresh of the same token: 2 expired, 2 active.
         clock.advance(Duration::from_secs(1));
-        registry
-            .expire(std::slice::from_ref(&base_record), true, &[base.jti()])
-            .unwrap();
-        refresh(&registry, &minter, &base, false);
+        refresh_expiring_the_rest(&registry, &minter, &base, false);
         assert_eq!((force_expired(&registry), active(&registry)), (2, 2));
-        // With rotation: the old tree entirely, then the two new tokens.
+        // With rotation: the old tree entirely, the two new tokens live.
         clock.advance(Duration::from_secs(1));
-        registry.expire(&[base_record], true, &[]).unwrap();
-        refresh(&registry, &minter, &base, true);
+        let (access, rotated) = refresh_expiring_the_rest(&registry, &minter, &base, true);
         assert_eq!((force_expired(&registry), active(&registry)), (4, 2));
+        for token in [&access, rotated.as_ref().unwrap()] {
+            assert_eq!(
+                registry.status(token.jti(), true).unwrap(),
+                TokenStatus::Registered
+            );
+        }
     }
 }
 
@@ -264,7 +283,59 @@ fn a_token_expired_before_its_registration_lands_stays_expired() {
         );
         assert_eq!(
             token_manager::status(&mut conn, access.jti()).unwrap(),
-            TokenStatus::Registered
+            TokenStatus::ForceExpired,
+            "{}: derived from a force-expired token, the access token is born force-expired",
+            backend.name
+        );
+    }
+}
+
+#[test]
+fn tokens_derived_from_a_force_expired_token_are_born_force_expired() {
+    for backend in backends("born_expired") {
+        let clock = ManualClock::at(NOW);
+        let registry = open(&backend, &clock);
+        let minter = Minter::new(&clock);
+        let (root, _) = obtain(&registry, &minter, 1);
+        let (other, _) = obtain(&registry, &minter, 1);
+        // A refresh (with rotation) minted from the root while a logout
+        // expires the tree: its registration lands after the expiry.
+        let access = minter.tokens.access_from(&root).unwrap();
+        let rotated = minter.tokens.rotate(&root).unwrap();
+        registry.expire(&[minter.record(&root)], true, &[]).unwrap();
+        let pairs = vec![
+            Pair {
+                token: minter.record(&access),
+                parent: Some(minter.record(&rotated)),
+            },
+            Pair {
+                token: minter.record(&rotated),
+                parent: Some(minter.record(&root)),
+            },
+        ];
+        let context = registry
+            .register(Context::new(pairs, registry.now()))
+            .unwrap();
+        let mut born = context.registration.unwrap().born_expired;
+        born.sort();
+        let mut expected = vec![access.jti().to_owned(), rotated.jti().to_owned()];
+        expected.sort();
+        assert_eq!(born, expected, "{}: two generations down", backend.name);
+        for token in [&access, &rotated] {
+            assert_eq!(
+                registry.status(token.jti(), true).unwrap(),
+                TokenStatus::ForceExpired,
+                "{}",
+                backend.name
+            );
+        }
+        // Another login's refresh registers alive.
+        let (fresh, _) = refresh(&registry, &minter, &other, false);
+        assert_eq!(
+            registry.status(fresh.jti(), true).unwrap(),
+            TokenStatus::Registered,
+            "{}",
+            backend.name
         );
     }
 }

@@ -36,17 +36,25 @@ struct Job {
     registry: Registry,
     context: Context,
     /// `expire_on_refresh`: the refresh token, and whether to spare it.
-    expire_first: Option<(TokenRecord, bool)>,
+    expire_rest: Option<(TokenRecord, bool)>,
 }
 
 impl Job {
+    /// Registers, then (`expire_on_refresh`) expires the rest of the tree
+    /// but the new tokens. In that order: a token registered under one
+    /// already force-expired is born force-expired.
     fn run(self) -> Result<(), DbError> {
-        if let Some((refresh, spare)) = &self.expire_first {
-            let exclude: &[&str] = if *spare { &[refresh.jti.as_str()] } else { &[] };
+        let new: Vec<String> = self.jtis();
+        self.registry.register(self.context)?;
+        if let Some((refresh, spare)) = &self.expire_rest {
+            let mut exclude: Vec<&str> = new.iter().map(String::as_str).collect();
+            if *spare {
+                exclude.push(refresh.jti.as_str());
+            }
             self.registry
-                .expire(std::slice::from_ref(refresh), true, exclude)?;
+                .expire(std::slice::from_ref(refresh), true, &exclude)?;
         }
-        self.registry.register(self.context).map(drop)
+        Ok(())
     }
 
     /// The tokens, by id, for logs (never the tokens themselves).
@@ -102,7 +110,7 @@ impl<U: 'static> Listener<U> for RegistryListener {
             self.dispatch(Job {
                 registry: self.registry.clone(),
                 context,
-                expire_first: None,
+                expire_rest: None,
             })
             .await
         })
@@ -121,13 +129,13 @@ impl<U: 'static> Listener<U> for RegistryListener {
             // inherits it from the tokens' existing connections.
             let context = Context::new(pairs(&event.pairs), self.registry.now())
                 .with_request(event.request.clone());
-            let expire_first = settings
+            let expire_rest = settings
                 .expire_on_refresh
                 .then(|| (record(&event.refresh), !event.rotated));
             self.dispatch(Job {
                 registry: self.registry.clone(),
                 context,
-                expire_first,
+                expire_rest,
             })
             .await
         })

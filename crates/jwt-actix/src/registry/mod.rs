@@ -15,10 +15,12 @@ mod background;
 mod expire;
 mod guard;
 mod listener;
+mod reuse;
 mod sessions;
 
 pub use background::Background;
 pub use expire::expire;
 pub(crate) use guard::RegistryGuard;
 pub(crate) use listener::RegistryListener;
+pub(crate) use reuse::spend;
 pub use sessions::{end_session, logout, logout_all, revoke_others, sessions};

@@ -17,7 +17,10 @@ use crate::store::UserStore;
 
 /// `{"refresh"}` → `{"access"}`, plus `"refresh"` with rotation. The token
 /// must be a valid refresh token of an existing, active user whose
-/// tokens-valid-since cut-off it postdates.
+/// tokens-valid-since cut-off it postdates. With the registry and
+/// `[auth] reuse_detection` it works once (a replay force-expires its login
+/// tree: 401 `token_expired`); with `session_max_lifetime` not after the
+/// login is that old.
 pub async fn refresh<S: UserStore>(
     req: HttpRequest,
     payload: Payload,
@@ -32,6 +35,8 @@ pub async fn refresh<S: UserStore>(
         .map_err(|err| ApiError::token(messages, &err))?;
     jwt.check_token(&presented, GuardPoint::Refresh).await?;
     let user = load_user(&jwt, &presented).await?;
+    #[cfg(feature = "registry")]
+    crate::registry::spend(&jwt, &presented, &raw).await?;
     let access = tokens
         .access_from(&presented)
         .map_err(|err| internal(messages, "an access token could not be derived", &err))?;
