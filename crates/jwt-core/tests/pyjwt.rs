@@ -57,6 +57,26 @@ fn python() -> Option<String> {
     }
 }
 
+/// Runs a Python `script` with `cases` as JSON on stdin; its stdout parsed.
+fn run_script(python: &str, script: &str, cases: &[Value]) -> Vec<Value> {
+    let mut child = Command::new(python)
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(serde_json::to_string(cases).unwrap().as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "the PyJWT script failed");
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
 fn public_key_of(algorithm: Algorithm) -> String {
     match algorithm {
         Algorithm::HS256 => PEER_KEY.into(),
@@ -118,22 +138,7 @@ fn tokens_minted_here_verify_with_pyjwt() {
         "0b6f8a52-5a8e-4f7c-9d1e-3c2b1a0f9e8d".into(),
     );
 
-    let mut child = Command::new(&python)
-        .args(["-c", DECODE])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(serde_json::to_string(&cases).unwrap().as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "the PyJWT script failed");
-    let decoded: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
+    let decoded = run_script(&python, DECODE, &cases);
     assert_eq!(decoded.len(), expected.len());
     for ((case, got), want) in cases.iter().zip(&decoded).zip(&expected) {
         assert_eq!(got, want, "{}", case["algorithm"]);
@@ -198,22 +203,7 @@ fn tokens_verify_with_pyjwt_from_the_jwks_alone() {
         cases.push(json!({"token": tokens.encode(&token).unwrap(), "jwks": jwks}));
         expected.push(Value::Object(token.claims().as_map().clone()));
     }
-    let mut child = Command::new(&python)
-        .args(["-c", JWKS])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(serde_json::to_string(&cases).unwrap().as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "the PyJWT script failed");
-    let decoded: Vec<Value> = serde_json::from_slice(&output.stdout).unwrap();
+    let decoded = run_script(&python, JWKS, &cases);
     assert_eq!(
         decoded, expected,
         "PyJWT read every key of the JWKS and checked every token with it"

@@ -214,8 +214,8 @@ pub fn connect(
         }
         DbConnection::Pg(_) => {}
         // No round trips on SQLite; a statement of one row is prepared once
-        // per connection and reused, which costs less than preparing a
-        // multi-row statement each time (measured in docs/performance.md).
+        // per connection and reused, instead of a multi-row statement
+        // prepared anew each time.
         DbConnection::Sqlite(c) => {
             for row in &rows {
                 diesel::insert_into(intake).values(row).execute(c)?;

@@ -39,3 +39,15 @@ pub(crate) fn tree_cte(seed: &str) -> String {
          )"
     )
 }
+
+/// The rows of `jwt_token` at or below the seed rows: `tree(id)` for the
+/// seeds and everything derived from them, nothing above. One statement.
+pub(crate) fn down_cte(seed: &str) -> String {
+    format!(
+        "WITH RECURSIVE tree(id) AS ( \
+             {seed} \
+             UNION \
+             SELECT t.id FROM jwt_token t JOIN tree ON t.parent_id = tree.id \
+         )"
+    )
+}

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Nullable, Text};
 
 use crate::db::{DbConnection, DbError};
-use crate::raw_sql::placeholders;
+use crate::raw_sql::{down_cte, placeholders};
 use crate::record::{Pair, TokenRecord};
 use crate::schema::jwt_token;
 use crate::token_manager;
@@ -59,12 +59,6 @@ struct Earliest {
     at: Option<Moment>,
 }
 
-#[derive(QueryableByName)]
-struct Jti {
-    #[diesel(sql_type = Text)]
-    jti: String,
-}
-
 /// When the login holding row `id` began: the registration of its oldest
 /// ancestor (one recursive statement).
 fn login_time(conn: &mut DbConnection, id: RowId) -> Result<Option<Moment>, DbError> {
@@ -91,27 +85,20 @@ fn expire_branch(
     token_type: &str,
     now: Moment,
 ) -> Result<Vec<String>, DbError> {
-    let (parent, kind, at) = (
+    let seed = format!(
+        "SELECT id FROM jwt_token WHERE parent_id = {} AND token_type = {}",
         placeholders(conn, 1, 1),
         placeholders(conn, 2, 1),
-        placeholders(conn, 3, 1),
     );
-    let sql = format!(
-        "WITH RECURSIVE down(id) AS ( \
-             SELECT id FROM jwt_token WHERE parent_id = {parent} AND token_type = {kind} \
-             UNION \
-             SELECT t.id FROM jwt_token t JOIN down ON t.parent_id = down.id \
-         ) UPDATE jwt_token SET expired_at = {at}, updated_at = {at} \
-           WHERE id IN (SELECT id FROM down) \
-             AND expired_at >= internal_expired_at AND internal_expired_at > {at} \
-         RETURNING jti"
-    );
-    let rows: Vec<Jti> = diesel::sql_query(sql)
-        .bind::<sql::Id, _>(id)
-        .bind::<Text, _>(token_type)
-        .bind::<sql::Moment, _>(now)
-        .load(conn)?;
-    Ok(rows.into_iter().map(|row| row.jti).collect())
+    let token_type = token_type.to_owned();
+    token_manager::expire_where(
+        conn,
+        &down_cte(&seed),
+        2,
+        |query| query.bind::<sql::Id, _>(id).bind::<Text, _>(token_type),
+        &[],
+        now,
+    )
 }
 
 /// Spends the refresh token `record` under `policy`, in the caller's write
@@ -190,6 +177,6 @@ pub(crate) fn spend(
             return Ok(Spent::Retried { expired });
         }
     }
-    let expired = token_manager::expire(conn, std::slice::from_ref(record), true, &[], now)?;
+    let expired = token_manager::expire_rows(conn, &[id], true, &[], now)?;
     Ok(Spent::Replayed { expired })
 }

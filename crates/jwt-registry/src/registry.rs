@@ -16,7 +16,7 @@ use crate::pipeline::{Context, Pipeline, Step};
 use crate::raw_sql::placeholders;
 use crate::record::TokenRecord;
 use crate::refresh::{self, RefreshPolicy, Spent};
-use crate::revocation::{CHANNEL, Revocations};
+use crate::revocation::Revocations;
 use crate::schema::jwt_token;
 use crate::sessions::{self, Session, SessionDetailsSource, Trees};
 use crate::settings::{RegistrySettings, Revocation};
@@ -255,11 +255,7 @@ impl Registry {
             .as_ref()
             .map(|registration| registration.born_expired.as_slice())
             .unwrap_or_default();
-        if !born_expired.is_empty() {
-            let mut conn = self.inner.db.get()?;
-            announce(&mut conn, born_expired)?;
-            self.after_expiry(&mut conn, born_expired, true)?;
-        }
+        self.after_expiry(born_expired, true);
         for listener in &self.inner.listeners {
             if context.registration.is_some() {
                 listener.pairs_registered(&context);
@@ -286,30 +282,27 @@ impl Registry {
         let now = self.now();
         let mut conn = self.inner.db.get()?;
         let expired = write_transaction(&mut conn, |conn| {
-            let expired = token_manager::expire(conn, tokens, affect_tree, exclude, now)?;
-            announce(conn, &expired)?;
-            Ok::<_, DbError>(expired)
+            token_manager::expire(conn, tokens, affect_tree, exclude, now)
         })?;
-        self.after_expiry(&mut conn, &expired, affect_tree)?;
+        self.after_expiry(&expired, affect_tree);
         Ok(expired)
     }
 
     /// Force-expires the registered token with this `jti` (its tree with
     /// `affect_tree`). `None` when there is no such token.
     pub fn expire_jti(&self, jti: &str, affect_tree: bool) -> Result<Option<Vec<String>>, DbError> {
+        let now = self.now();
         let mut conn = self.inner.db.get()?;
-        let Some(row) = token_manager::find_by_jti(&mut conn, jti)? else {
-            return Ok(None);
-        };
-        let record = TokenRecord {
-            jti: row.jti,
-            token_type: row.token_type,
-            digest: row.token_digest,
-            payload: String::from("{}"),
-            expires_at: row.internal_expired_at,
-        };
-        drop(conn);
-        self.expire(&[record], affect_tree, &[]).map(Some)
+        let expired = write_transaction(&mut conn, |conn| {
+            let Some(row) = token_manager::find_by_jti(conn, jti)? else {
+                return Ok::<_, DbError>(None);
+            };
+            token_manager::expire_rows(conn, &[row.id], affect_tree, &[], now).map(Some)
+        })?;
+        if let Some(expired) = &expired {
+            self.after_expiry(expired, affect_tree);
+        }
+        Ok(expired)
     }
 
     /// Force-expires every active token of a user, and their trees.
@@ -317,23 +310,10 @@ impl Registry {
         let now = self.now();
         let mut conn = self.inner.db.get()?;
         let expired = write_transaction(&mut conn, |conn| {
-            let jtis = token_manager::active_jtis_of_user(conn, user_id, now)?;
-            let records: Vec<TokenRecord> = jtis
-                .into_iter()
-                .map(|jti| TokenRecord {
-                    jti,
-                    token_type: String::new(),
-                    digest: String::new(),
-                    payload: String::from("{}"),
-                    expires_at: now,
-                })
-                .collect();
-            // Rows exist for all of them: nothing is inserted.
-            let expired = token_manager::expire(conn, &records, true, &[], now)?;
-            announce(conn, &expired)?;
-            Ok::<_, DbError>(expired)
+            let ids = token_manager::active_ids_of_user(conn, user_id, now)?;
+            token_manager::expire_rows(conn, &ids, true, &[], now)
         })?;
-        self.after_expiry(&mut conn, &expired, true)?;
+        self.after_expiry(&expired, true);
         Ok(expired)
     }
 
@@ -348,15 +328,9 @@ impl Registry {
     ) -> Result<Spent, DbError> {
         let now = self.now();
         let mut conn = self.inner.db.get()?;
-        let spent = write_transaction(&mut conn, |conn| {
-            let spent = refresh::spend(conn, record, policy, now)?;
-            if let Spent::Retried { expired } | Spent::Replayed { expired } = &spent {
-                announce(conn, expired)?;
-            }
-            Ok::<_, DbError>(spent)
-        })?;
+        let spent = write_transaction(&mut conn, |conn| refresh::spend(conn, record, policy, now))?;
         if let Spent::Retried { expired } | Spent::Replayed { expired } = &spent {
-            self.after_expiry(&mut conn, expired, true)?;
+            self.after_expiry(expired, true);
         }
         Ok(spent)
     }
@@ -402,55 +376,29 @@ impl Registry {
                     trees.root_of_jti(current_jti).into_iter().collect()
                 }
             };
-            let seeds: Vec<TokenRecord> = targets
-                .iter()
-                .filter_map(|root| {
-                    trees
-                        .groups
-                        .get(root)?
-                        .iter()
-                        .find(|member| member.id == *root)
-                })
-                .map(|root| TokenRecord {
-                    jti: root.jti.clone(),
-                    token_type: root.token_type.clone(),
-                    digest: String::new(),
-                    payload: String::from("{}"),
-                    expires_at: root.internal_expired_at,
-                })
-                .collect();
-            // Rows exist for all of them: nothing is inserted.
-            let expired = token_manager::expire(conn, &seeds, true, &[], now)?;
-            announce(conn, &expired)?;
+            let expired = token_manager::expire_rows(conn, &targets, true, &[], now)?;
             let ended = match which {
                 EndSessions::Current { .. } => usize::from(!expired.is_empty()),
                 _ => targets.len(),
             };
             Ok::<_, DbError>((ended, expired))
         })?;
-        self.after_expiry(&mut conn, &expired, true)?;
+        self.after_expiry(&expired, true);
         Ok(ended)
     }
 
-    fn after_expiry(
-        &self,
-        conn: &mut DbConnection,
-        expired: &[String],
-        tree: bool,
-    ) -> Result<(), DbError> {
+    /// After a commit that force-expired `expired`: this process's list
+    /// learns of them at once, and the listeners hear of them.
+    fn after_expiry(&self, expired: &[String], tree: bool) {
+        if expired.is_empty() {
+            return;
+        }
         if let Some(revocations) = &self.inner.revocations {
-            let rows: Vec<(String, Moment)> = jwt_token::table
-                .filter(jwt_token::jti.eq_any(expired))
-                .select((jwt_token::jti, jwt_token::internal_expired_at))
-                .load(conn)?;
-            revocations.add(rows);
+            revocations.add(expired.iter().cloned());
         }
-        if !expired.is_empty() {
-            for listener in &self.inner.listeners {
-                listener.tokens_expired(expired, tree);
-            }
+        for listener in &self.inner.listeners {
+            listener.tokens_expired(expired, tree);
         }
-        Ok(())
     }
 
     /// The token's state: with `revocation = "cached"` from the in-memory
@@ -556,14 +504,6 @@ impl Registry {
                 .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC),
         )
     }
-}
-
-/// On PostgreSQL, tells the other instances (delivered at commit).
-fn announce(conn: &mut DbConnection, expired: &[String]) -> Result<(), DbError> {
-    if let (DbConnection::Pg(pg), false) = (conn, expired.is_empty()) {
-        diesel::sql_query(format!("NOTIFY {CHANNEL}")).execute(pg)?;
-    }
-    Ok(())
 }
 
 impl fmt::Debug for Registry {

@@ -1,7 +1,7 @@
 //! The list of force-expired tokens, kept in memory and in step with the
 //! database (`revocation = "cached"`).
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
@@ -25,9 +25,9 @@ pub const POSTGRES_DELAY: Duration = Duration::from_millis(200);
 /// How often the PostgreSQL listener reloads the whole list anyway.
 const FULL_RELOAD: Duration = Duration::from_secs(30);
 
-/// Force-expired tokens (`jti` → own expiry), with what keeps them fresh.
+/// The `jti`s of force-expired tokens, with what keeps them fresh.
 pub(crate) struct Revocations {
-    list: RwLock<HashMap<String, Moment>>,
+    list: RwLock<HashSet<String>>,
     freshness: Freshness,
 }
 
@@ -68,7 +68,7 @@ impl Revocations {
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(path)
                     .map_err(|err| DbError::unreachable(err.to_string()))?;
-                conn.batch_execute("PRAGMA busy_timeout = 5000;")?;
+                conn.batch_execute(crate::db::SQLITE_BUSY_TIMEOUT)?;
                 let version = data_version(&mut conn)?;
                 Freshness::Sqlite(Mutex::new(SqliteWatch { conn, version }))
             }
@@ -79,7 +79,7 @@ impl Revocations {
             },
         };
         let revocations = Arc::new(Revocations {
-            list: RwLock::new(HashMap::new()),
+            list: RwLock::new(HashSet::new()),
             freshness,
         });
         revocations.reload(db, now)?;
@@ -109,7 +109,7 @@ impl Revocations {
 
     fn reload(&self, db: &Database, now: Moment) -> Result<(), DbError> {
         let mut conn = db.get()?;
-        let fresh: HashMap<String, Moment> = token_manager::revoked(&mut conn, now)?
+        let fresh: HashSet<String> = token_manager::revoked(&mut conn, now)?
             .into_iter()
             .collect();
         if let Ok(mut list) = self.list.write() {
@@ -147,7 +147,7 @@ impl Revocations {
                 }
             }
         }
-        Ok(self.list.read().is_ok_and(|list| list.contains_key(jti)))
+        Ok(self.list.read().is_ok_and(|list| list.contains(jti)))
     }
 
     /// Stops the PostgreSQL listener and waits for it, so that no thread is
@@ -164,7 +164,7 @@ impl Revocations {
 
     /// Records expiries this process made (others learn of them through the
     /// database).
-    pub(crate) fn add(&self, revoked: impl IntoIterator<Item = (String, Moment)>) {
+    pub(crate) fn add(&self, revoked: impl IntoIterator<Item = String>) {
         if let Ok(mut list) = self.list.write() {
             list.extend(revoked);
         }

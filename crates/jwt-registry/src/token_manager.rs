@@ -63,10 +63,11 @@ pub fn register(
 ) -> Result<Registration, DbError> {
     // Every token once, in order, with the parent it is first named with.
     let mut order: Vec<&TokenRecord> = Vec::new();
+    let mut named: HashSet<&str> = HashSet::new();
     let mut parent_of: HashMap<&str, &str> = HashMap::new();
     for pair in pairs {
         for record in std::iter::once(&pair.token).chain(pair.parent.as_ref()) {
-            if !order.iter().any(|known| known.jti == record.jti) {
+            if named.insert(&record.jti) {
                 order.push(record);
             }
         }
@@ -93,7 +94,7 @@ pub fn register(
     let mut existing_users = BTreeSet::new();
     let mut dead: HashSet<&str> = HashSet::new();
     for (id, jti, user, expired_at, internal) in &found {
-        if let Some(jti) = jtis.iter().find(|known| **known == jti.as_str()) {
+        if let Some(jti) = named.get(jti.as_str()) {
             ids.insert(jti, *id);
             if expired_at < internal {
                 dead.insert(jti);
@@ -160,6 +161,12 @@ pub fn register(
     if inserted != rows.len() {
         return Err(DbError::Conflict);
     }
+    let born_expired: Vec<String> = new
+        .iter()
+        .filter(|record| born_dead.contains(record.jti.as_str()))
+        .map(|record| record.jti.clone())
+        .collect();
+    announce(conn, &born_expired)?;
     Ok(Registration {
         tokens: order
             .iter()
@@ -167,11 +174,7 @@ pub fn register(
             .collect(),
         inserted,
         existing_users,
-        born_expired: new
-            .iter()
-            .filter(|record| born_dead.contains(record.jti.as_str()))
-            .map(|record| record.jti.clone())
-            .collect(),
+        born_expired,
     })
 }
 
@@ -262,21 +265,98 @@ pub fn expire(
             .get_results(c))?
     };
 
-    let seeds = placeholders(conn, 1, tokens.len());
-    let seed = format!("SELECT id FROM jwt_token WHERE jti IN ({seeds})");
+    let jtis: Vec<&str> = tokens.iter().map(|record| record.jti.as_str()).collect();
+    newly.extend(expire_seeds(
+        conn,
+        Seeds::Jtis(&jtis),
+        affect_tree,
+        exclude,
+        now,
+    )?);
+    Ok(newly)
+}
+
+/// Force-expires the registered tokens with these row ids (their trees
+/// with `affect_tree`) but `exclude`, and returns the `jti`s expired now.
+/// One statement.
+pub fn expire_rows(
+    conn: &mut DbConnection,
+    ids: &[RowId],
+    affect_tree: bool,
+    exclude: &[&str],
+    now: Moment,
+) -> Result<Vec<String>, DbError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    expire_seeds(conn, Seeds::Ids(ids), affect_tree, exclude, now)
+}
+
+/// The rows an expiry starts from.
+enum Seeds<'a> {
+    Jtis(&'a [&'a str]),
+    Ids(&'a [RowId]),
+}
+
+fn expire_seeds(
+    conn: &mut DbConnection,
+    seeds: Seeds<'_>,
+    affect_tree: bool,
+    exclude: &[&str],
+    now: Moment,
+) -> Result<Vec<String>, DbError> {
+    let (column, count) = match seeds {
+        Seeds::Jtis(jtis) => ("jti", jtis.len()),
+        Seeds::Ids(ids) => ("id", ids.len()),
+    };
+    let seed = format!(
+        "SELECT id FROM jwt_token WHERE {column} IN ({})",
+        placeholders(conn, 1, count)
+    );
     let with = if affect_tree {
         tree_cte(&seed)
     } else {
         format!("WITH tree(id) AS ({seed})")
     };
-    let now_at = tokens.len() + 1;
-    let now_ph = placeholders(conn, now_at, 1);
+    expire_where(
+        conn,
+        &with,
+        count,
+        |query| match seeds {
+            Seeds::Jtis(jtis) => jtis
+                .iter()
+                .fold(query, |query, jti| query.bind::<Text, _>((*jti).to_owned())),
+            Seeds::Ids(ids) => ids
+                .iter()
+                .fold(query, |query, id| query.bind::<sql::Id, _>(*id)),
+        },
+        exclude,
+        now,
+    )
+}
+
+type Boxed<'a> =
+    diesel::query_builder::BoxedSqlQuery<'a, MultiBackend, diesel::query_builder::SqlQuery>;
+
+/// Force-expires (`expired_at = now`) the active rows of `tree(id)`, which
+/// `with` defines with `binds` placeholders from 1 that `bind` fills, but
+/// those of `exclude`; returns their `jti`s and, on PostgreSQL, tells the
+/// other instances. The one place a force-expiry is written.
+pub(crate) fn expire_where(
+    conn: &mut DbConnection,
+    with: &str,
+    binds: usize,
+    bind: impl FnOnce(Boxed<'_>) -> Boxed<'_>,
+    exclude: &[&str],
+    now: Moment,
+) -> Result<Vec<String>, DbError> {
+    let now_ph = placeholders(conn, binds + 1, 1);
     let excluded = if exclude.is_empty() {
         String::new()
     } else {
         format!(
             " AND jti NOT IN ({})",
-            placeholders(conn, now_at + 1, exclude.len())
+            placeholders(conn, binds + 2, exclude.len())
         )
     };
     let sql = format!(
@@ -285,17 +365,24 @@ pub fn expire(
            AND expired_at >= internal_expired_at AND internal_expired_at > {now_ph}{excluded} \
          RETURNING jti"
     );
-    let mut query = diesel::sql_query(sql).into_boxed::<MultiBackend>();
-    for record in tokens {
-        query = query.bind::<Text, _>(record.jti.clone());
-    }
+    let mut query = bind(diesel::sql_query(sql).into_boxed::<MultiBackend>());
     query = query.bind::<sql::Moment, _>(now);
     for jti in exclude {
         query = query.bind::<Text, _>((*jti).to_owned());
     }
     let expired: Vec<JtiRow> = query.load(conn)?;
-    newly.extend(expired.into_iter().map(|row| row.jti));
-    Ok(newly)
+    let expired: Vec<String> = expired.into_iter().map(|row| row.jti).collect();
+    announce(conn, &expired)?;
+    Ok(expired)
+}
+
+/// On PostgreSQL, tells the other instances that tokens were force-expired
+/// (delivered at commit).
+pub(crate) fn announce(conn: &mut DbConnection, expired: &[String]) -> Result<(), DbError> {
+    if let (DbConnection::Pg(pg), false) = (conn, expired.is_empty()) {
+        diesel::sql_query(format!("NOTIFY {}", crate::revocation::CHANNEL)).execute(pg)?;
+    }
+    Ok(())
 }
 
 /// The row ids of the whole login trees of `seeds` (one statement).
@@ -371,27 +458,27 @@ pub fn active(conn: &mut DbConnection, now: Moment) -> Result<Vec<StoredToken>, 
         .load(conn)?)
 }
 
-/// The `jti` and own expiry of every force-expired token not yet past its
-/// own expiry: what must be refused although its signature is good.
-pub fn revoked(conn: &mut DbConnection, now: Moment) -> Result<Vec<(String, Moment)>, DbError> {
+/// The `jti` of every force-expired token not yet past its own expiry:
+/// what must be refused although its signature is good.
+pub fn revoked(conn: &mut DbConnection, now: Moment) -> Result<Vec<String>, DbError> {
     Ok(jwt_token::table
         .filter(jwt_token::expired_at.lt(jwt_token::internal_expired_at))
         .filter(jwt_token::internal_expired_at.gt(now))
-        .select((jwt_token::jti, jwt_token::internal_expired_at))
+        .select(jwt_token::jti)
         .load(conn)?)
 }
 
-/// The `jti`s of every active token of a user (for "log out everywhere").
-pub fn active_jtis_of_user(
+/// The row ids of every active token of a user (for "log out everywhere").
+pub fn active_ids_of_user(
     conn: &mut DbConnection,
     user_id: &str,
     now: Moment,
-) -> Result<Vec<String>, DbError> {
+) -> Result<Vec<RowId>, DbError> {
     Ok(jwt_token::table
         .inner_join(jwt_token_user_connection::table)
         .filter(jwt_token_user_connection::user_id.eq(user_id))
         .filter(jwt_token::expired_at.ge(jwt_token::internal_expired_at))
         .filter(jwt_token::internal_expired_at.gt(now))
-        .select(jwt_token::jti)
+        .select(jwt_token::id)
         .load(conn)?)
 }

@@ -125,14 +125,18 @@ enum Setup {
     Postgres,
 }
 
+/// Every SQLite connection of ours waits up to 5 s for another writer
+/// instead of failing at once (set first: the other pragmas may wait too).
+pub(crate) const SQLITE_BUSY_TIMEOUT: &str = "PRAGMA busy_timeout = 5000;";
+
 impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for Setup {
     fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
         let sql = match self {
-            // WAL: readers never wait for the writer. busy_timeout: a writer
-            // waits for another instead of failing at once.
+            // WAL: readers never wait for the writer.
             Setup::Sqlite => {
-                "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; \
-                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
+                conn.batch_execute(SQLITE_BUSY_TIMEOUT)
+                    .map_err(diesel::r2d2::Error::QueryError)?;
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
             }
             Setup::Postgres => "SET TIME ZONE 'UTC';",
         };
