@@ -55,6 +55,8 @@ struct Inner<S: UserStore> {
 struct RegistryParts {
     registry: jwt_registry::Registry,
     background: Option<Arc<crate::registry::Background>>,
+    /// How `refresh/` spends refresh tokens; `None`: nothing to check.
+    refresh_policy: Option<jwt_registry::RefreshPolicy>,
 }
 
 impl<S: UserStore> Clone for JwtAuth<S> {
@@ -123,12 +125,9 @@ impl<S: UserStore> JwtAuthBuilder<S> {
     pub fn build(mut self) -> Result<JwtAuth<S>, SettingsError> {
         self.settings.check()?;
         #[cfg(feature = "registry")]
-        let registry_settings = self
-            .registry
-            .as_ref()
-            .map(|registry| registry.settings().clone());
+        let has_registry = self.registry.is_some();
         #[cfg(not(feature = "registry"))]
-        let registry_settings: Option<()> = None;
+        let has_registry = false;
         let needs_registry = if self.settings.reuse_detection {
             Some("auth.reuse_detection")
         } else if !self.settings.session_max_lifetime.is_zero() {
@@ -136,31 +135,27 @@ impl<S: UserStore> JwtAuthBuilder<S> {
         } else {
             None
         };
-        if let (Some(setting), None) = (needs_registry, &registry_settings) {
+        if let (Some(setting), false) = (needs_registry, has_registry) {
             return Err(SettingsError::new(
                 setting,
                 "needs the token registry (jwt-actix's feature `registry` and JwtAuthBuilder::registry)",
             ));
         }
         #[cfg(feature = "registry")]
-        if self.settings.reuse_detection
-            && registry_settings.is_some_and(|registry| !registry.registration_on_signal)
-        {
-            return Err(SettingsError::new(
-                "auth.reuse_detection",
-                "works only with [registry] registration_on_signal = true",
-            ));
-        }
-        #[cfg(feature = "registry")]
         let registry = match self.registry.take() {
             None => None,
             Some(registry) => {
-                if registry.settings().expire_on_refresh
-                    && !registry.settings().registration_on_signal
-                {
+                let on_signal = registry.settings().registration_on_signal;
+                if registry.settings().expire_on_refresh && !on_signal {
                     return Err(SettingsError::new(
                         "registry.expire_on_refresh",
                         "works only with registration_on_signal = true",
+                    ));
+                }
+                if self.settings.reuse_detection && !on_signal {
+                    return Err(SettingsError::new(
+                        "auth.reuse_detection",
+                        "works only with [registry] registration_on_signal = true",
                     ));
                 }
                 let background = if registry.settings().registration_parallel {
@@ -185,6 +180,7 @@ impl<S: UserStore> JwtAuthBuilder<S> {
                 Some(RegistryParts {
                     registry,
                     background,
+                    refresh_policy: crate::registry::refresh_policy(&self.settings),
                 })
             }
         };
@@ -257,6 +253,16 @@ impl<S: UserStore> JwtAuth<S> {
     #[cfg(feature = "registry")]
     pub fn registry(&self) -> Option<&jwt_registry::Registry> {
         self.inner.registry.as_ref().map(|parts| &parts.registry)
+    }
+
+    /// How `refresh/` spends refresh tokens (from the `[auth]` settings,
+    /// fixed at build); `None` without a registry or nothing to check.
+    #[cfg(feature = "registry")]
+    pub(crate) fn refresh_policy(&self) -> Option<jwt_registry::RefreshPolicy> {
+        self.inner
+            .registry
+            .as_ref()
+            .and_then(|parts| parts.refresh_policy)
     }
 
     /// Waits for background registrations to land (`registration_parallel`)

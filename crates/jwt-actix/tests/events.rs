@@ -89,6 +89,19 @@ impl Listener<User> for Recorder {
     }
 }
 
+/// Counts the authentications it hears, without asking for them.
+struct Uninterested(Arc<Mutex<usize>>);
+
+impl Listener<User> for Uninterested {
+    fn user_authenticated<'a>(
+        &'a self,
+        _: &'a UserAuthenticated<User>,
+    ) -> LocalBoxFuture<'a, Result<(), BackendError>> {
+        *self.0.lock().unwrap() += 1;
+        Box::pin(ready(Ok(())))
+    }
+}
+
 /// Keeps the last events whole, to check their pairs.
 #[derive(Clone, Default)]
 struct Keeper {
@@ -287,7 +300,9 @@ async fn a_failing_listener_means_no_tokens_and_a_503() {
         )
     );
     // Authentication events are only built for listeners that want them.
-    let quiet = jwt_with(false, vec![]);
+    let calls = Arc::new(Mutex::new(0usize));
+    let uninterested = Uninterested(Arc::clone(&calls));
+    let quiet = jwt_with(false, vec![Box::new(move |b| b.listener(uninterested))]);
     let app = test::init_service(common::app(quiet.clone())).await;
     let tokens = quiet.tokens();
     let access = tokens
@@ -302,5 +317,10 @@ async fn a_failing_listener_means_no_tokens_and_a_503() {
             .await
             .status,
         StatusCode::OK
+    );
+    assert_eq!(
+        *calls.lock().unwrap(),
+        0,
+        "a listener that does not want authentications never hears one"
     );
 }

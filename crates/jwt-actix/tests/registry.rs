@@ -9,7 +9,6 @@ use std::sync::Arc;
 use actix_web::http::StatusCode;
 use actix_web::test;
 use common::{NOW, PASSWORD, TestStore, call, get_with_token, post_json};
-use diesel::RunQueryDsl;
 use jwt_actix::{AuthSettings, JwtAuth};
 use jwt_core::{ManualClock, TokenService};
 use jwt_registry::testing::{TestDatabase, databases};
@@ -57,19 +56,7 @@ fn default_setup(db: &TestDatabase) -> Setup {
     setup(db, RegistrySettings::default(), AuthSettings::default())
 }
 
-#[derive(diesel::QueryableByName)]
-struct Count {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
-}
-
-fn count(registry: &Registry, what: &str) -> i64 {
-    let mut conn = registry.database().get().unwrap();
-    diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {what}"))
-        .get_result::<Count>(&mut *conn)
-        .unwrap()
-        .n
-}
+use jwt_registry::testing::count;
 
 fn tokens(registry: &Registry) -> i64 {
     count(registry, "jwt_token")

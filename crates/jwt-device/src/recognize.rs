@@ -42,7 +42,8 @@ pub struct Os {
 /// The device.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Device {
-    /// The category's name: `Desktop`, `Smartphone`, `Tablet`, ...
+    /// The category's name: `Desktop`, `Smartphone`, `Tablet`, ... (set
+    /// from `Recognized::category` once recognition is done).
     pub family: Option<String>,
     /// `Apple`, `Samsung`, `Google`, ...
     pub brand: Option<String>,
@@ -138,6 +139,7 @@ pub fn recognize(request: &RequestInfo) -> Recognized {
     let mut recognized = from_user_agent(&user_agent);
     recognized.user_agent = user_agent;
     apply_client_hints(request, &mut recognized);
+    recognized.device.family = recognized.category.name().map(str::to_owned);
     recognized
 }
 
@@ -206,7 +208,6 @@ fn from_user_agent(user_agent: &str) -> Recognized {
             version: version_after(user_agent, token),
         };
         recognized.category = Category::Library;
-        recognized.device.family = Category::Library.name().map(str::to_owned);
         return recognized;
     }
     if let Some(parsed) = woothee::parser::Parser::new().parse(user_agent) {
@@ -424,7 +425,6 @@ fn device_of(user_agent: &str, recognized: &mut Recognized) {
     };
     recognized.device.brand = brand;
     recognized.device.model = model;
-    recognized.device.family = recognized.category.name().map(str::to_owned);
 }
 
 /// "Android 14; Pixel 8)" or "Android 13; SM-A536B Build/TP1A...; wv)". The
@@ -559,7 +559,6 @@ fn apply_client_hints(request: &RequestInfo, recognized: &mut Recognized) {
         && matches!(recognized.category, Category::Desktop | Category::Unknown)
     {
         recognized.category = Category::Smartphone;
-        device.family = Category::Smartphone.name().map(str::to_owned);
     }
     // The newer names first (`Sec-CH-DPR`), then the first ones (`DPR`).
     let either = |name: &str| hint(&format!("sec-ch-{name}")).or_else(|| hint(name));

@@ -132,3 +132,24 @@ pub fn statements_of(registry: &Registry, context: Context) -> Result<Vec<String
         .unwrap_or_default();
     Ok(seen)
 }
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// `SELECT COUNT(*) FROM {what}` on the registry's database (`what` may
+/// carry joins and a `WHERE`).
+///
+/// # Panics
+///
+/// When the query fails: it is for tests.
+#[allow(clippy::expect_used)]
+pub fn count(registry: &Registry, what: &str) -> i64 {
+    let mut conn = registry.database().get().expect("a connection");
+    diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {what}"))
+        .get_result::<Count>(&mut *conn)
+        .expect("the count")
+        .n
+}

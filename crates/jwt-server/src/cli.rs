@@ -34,7 +34,7 @@ pub enum Command {
     /// Delete tokens past their own expiry (optionally only those expired longer ago).
     Archive {
         /// Only tokens whose expiry is at least this old: seconds or "10d", "12h".
-        #[arg(long, value_name = "AGE", value_parser = parse_age, default_value = "0")]
+        #[arg(long, value_name = "AGE", value_parser = jwt_core::parse_duration, default_value = "0")]
         older_than: std::time::Duration,
     },
     /// Force-expire a token, its whole login tree, or all of a user's tokens.
@@ -59,10 +59,6 @@ pub enum Command {
         /// The username.
         name: String,
     },
-}
-
-fn parse_age(text: &str) -> Result<std::time::Duration, String> {
-    jwt_core::parse_duration(text)
 }
 
 #[derive(Debug, Subcommand)]

@@ -25,7 +25,7 @@ fn open_registry(settings: &Settings, watch: bool) -> Result<(Registry, Vec<Stri
     let (registry, applied) = Registry::builder(settings.registry.clone())
         .migrations(jwt_device::MIGRATIONS)
         .migrations(users::MIGRATIONS)
-        .step(ConnectInterlocutor::new(settings.device.proxies()?))
+        .step(ConnectInterlocutor::new(settings.proxies.clone()))
         .cleanup(ForgetUnusedInterlocutors)
         .session_details(DeviceSessionDetails)
         .watch_revocations(watch)

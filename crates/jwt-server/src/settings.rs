@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use jwt_actix::AuthSettings;
 use jwt_core::{SettingsError, SettingsLoader, TokenSettings};
-use jwt_device::DeviceSettings;
+use jwt_device::{DeviceSettings, TrustedProxies};
 use jwt_registry::RegistrySettings;
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -44,7 +44,8 @@ pub struct Settings {
     pub tokens: TokenSettings,
     pub auth: AuthSettings,
     pub registry: RegistrySettings,
-    pub device: DeviceSettings,
+    /// `[device]`, its proxies parsed.
+    pub proxies: TrustedProxies,
     pub server: ServerSettings,
 }
 
@@ -80,13 +81,12 @@ impl Settings {
         if config.get::<IgnoredAny>("registry.pipeline").is_err() {
             registry.pipeline.push(DEVICE_STEP.into());
         }
-        let device = DeviceSettings::from_config(&config)?;
-        device.proxies()?;
+        let proxies = DeviceSettings::from_config(&config)?.proxies()?;
         Ok(Settings {
             tokens: TokenSettings::from_config(&config)?,
             auth: AuthSettings::from_config(&config)?,
             registry,
-            device,
+            proxies,
             server: jwt_core::load_section(&config, "server")?,
         })
     }

@@ -1,6 +1,6 @@
 //! `POST expire/`: force-expire a token, or its whole login tree.
 
-use actix_web::web::{self, Payload};
+use actix_web::web::Payload;
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
 use jwt_registry::{TokenRecord, TokenStatus};
 use serde_json::json;
@@ -10,6 +10,8 @@ use crate::error::ApiError;
 use crate::extractors::Authenticated;
 use crate::store::UserStore;
 use crate::views::{jwt_auth, read_body};
+
+use super::{blocking, registry_of};
 
 /// `{"token", "affect_tree": false}` → `{}`. The token may be of any type
 /// of `[tokens] token_types`; one that is invalid, expired or already
@@ -22,10 +24,7 @@ pub async fn expire<S: UserStore>(
 ) -> Result<HttpResponse, ApiError> {
     let jwt = jwt_auth::<S>(&req)?;
     let messages = jwt.messages();
-    let Some(registry) = jwt.registry().cloned() else {
-        tracing::error!("expire/ mounted without a registry");
-        return Err(ApiError::internal(messages));
-    };
+    let registry = registry_of(&jwt)?;
     let data = read_body(&jwt, &req, payload).await?;
     let mut fields = FieldReader::new(&data, messages);
     let raw = fields.string("token", Trim::Yes);
@@ -41,12 +40,7 @@ pub async fn expire<S: UserStore>(
         let status = match &token {
             Some(token) => {
                 let (registry, jti) = (registry.clone(), token.jti().to_owned());
-                web::block(move || registry.status(&jti, true))
-                    .await
-                    .map_err(|_| ApiError::internal(messages))?
-                    .map_err(|err| {
-                        jwt.backend_failure(&crate::store::BackendError::unavailable(err))
-                    })?
+                blocking(&jwt, move || registry.status(&jti, true)).await?
             }
             None => TokenStatus::ForceExpired,
         };
@@ -70,16 +64,6 @@ pub async fn expire<S: UserStore>(
         }
     }
     let record = TokenRecord::new(&token, raw.as_deref().unwrap_or_default());
-    web::block(move || registry.expire(&[record], affect_tree, &[]))
-        .await
-        .map_err(|_| ApiError::internal(messages))?
-        .map_err(|err| {
-            let err = if err.is_unavailable() {
-                crate::store::BackendError::unavailable(err)
-            } else {
-                crate::store::BackendError::other(err)
-            };
-            jwt.backend_failure(&err)
-        })?;
+    blocking(&jwt, move || registry.expire(&[record], affect_tree, &[])).await?;
     Ok(HttpResponse::Ok().json(json!({})))
 }

@@ -41,10 +41,7 @@ impl TokenGuard for RegistryGuard {
                     );
                     Ok(())
                 }
-                Err(err) if err.is_unavailable() => {
-                    Err(Refusal::Failed(BackendError::unavailable(err)))
-                }
-                Err(err) => Err(Refusal::Failed(BackendError::other(err))),
+                Err(err) => Err(Refusal::Failed(err.into())),
             }
         })
     }

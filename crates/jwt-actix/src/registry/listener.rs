@@ -83,13 +83,7 @@ impl RegistryListener {
                 let outcome = web::block(move || job.run())
                     .await
                     .map_err(BackendError::other)?;
-                outcome.map_err(|err| {
-                    if err.is_unavailable() {
-                        BackendError::unavailable(err)
-                    } else {
-                        BackendError::other(err)
-                    }
-                })
+                outcome.map_err(BackendError::from)
             }
         }
     }

@@ -22,5 +22,46 @@ pub use background::Background;
 pub use expire::expire;
 pub(crate) use guard::RegistryGuard;
 pub(crate) use listener::RegistryListener;
+pub(crate) use reuse::refresh_policy;
 pub(crate) use reuse::spend;
 pub use sessions::{end_session, logout, logout_all, revoke_others, sessions};
+
+use actix_web::web;
+use jwt_registry::Registry;
+use jwt_registry::db::DbError;
+
+use crate::auth::JwtAuth;
+use crate::error::ApiError;
+use crate::store::{BackendError, UserStore};
+
+/// A registry failure is a backend failure: 503 when the database cannot
+/// be reached, 500 otherwise.
+impl From<DbError> for BackendError {
+    fn from(err: DbError) -> Self {
+        if err.is_unavailable() {
+            BackendError::unavailable(err)
+        } else {
+            BackendError::other(err)
+        }
+    }
+}
+
+/// The registry of a route that needs one (a 500, logged, without).
+pub(crate) fn registry_of<S: UserStore>(jwt: &JwtAuth<S>) -> Result<Registry, ApiError> {
+    jwt.registry().cloned().ok_or_else(|| {
+        tracing::error!("a registry route mounted without a registry");
+        ApiError::internal(jwt.messages())
+    })
+}
+
+/// Runs `work` on the registry off the executor; a failure is the
+/// contract's 503 or 500, its cause logged, never sent.
+pub(crate) async fn blocking<S: UserStore, T: Send + 'static>(
+    jwt: &JwtAuth<S>,
+    work: impl FnOnce() -> Result<T, DbError> + Send + 'static,
+) -> Result<T, ApiError> {
+    web::block(work)
+        .await
+        .map_err(|err| jwt.backend_failure(&BackendError::other(err)))?
+        .map_err(|err| jwt.backend_failure(&err.into()))
+}

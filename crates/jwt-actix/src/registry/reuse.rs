@@ -2,20 +2,22 @@
 //! presented refresh token is spent in the registry before anything is
 //! minted from it.
 
-use actix_web::web;
 use jwt_core::Token;
 use jwt_registry::{RefreshPolicy, Spent, TokenRecord};
 
 use crate::auth::JwtAuth;
 use crate::error::ApiError;
-use crate::store::{BackendError, UserStore};
+use crate::settings::AuthSettings;
+use crate::store::UserStore;
 
-/// The policy of the `[auth]` settings; `None` when nothing is to be
-/// checked.
-fn policy<S: UserStore>(jwt: &JwtAuth<S>) -> Option<RefreshPolicy> {
-    let settings = jwt.settings();
+use super::blocking;
+
+/// The policy of the `[auth]` settings (computed once, at build); `None`
+/// when nothing is to be checked. `reuse_detection` implies rotation
+/// (`AuthSettings::check`).
+pub(crate) fn refresh_policy(settings: &AuthSettings) -> Option<RefreshPolicy> {
     let policy = RefreshPolicy {
-        single_use: settings.reuse_detection && settings.rotate_refresh_tokens,
+        single_use: settings.reuse_detection,
         grace: settings.reuse_grace_seconds,
         max_lifetime: (!settings.session_max_lifetime.is_zero())
             .then_some(settings.session_max_lifetime),
@@ -31,23 +33,12 @@ pub(crate) async fn spend<S: UserStore>(
     presented: &Token,
     raw: &str,
 ) -> Result<(), ApiError> {
-    let (Some(registry), Some(policy)) = (jwt.registry().cloned(), policy(jwt)) else {
+    let (Some(registry), Some(policy)) = (jwt.registry().cloned(), jwt.refresh_policy()) else {
         return Ok(());
     };
-    let messages = jwt.messages();
     let record = TokenRecord::new(presented, raw);
     let jti = record.jti.clone();
-    let spent = web::block(move || registry.spend_refresh(&record, policy))
-        .await
-        .map_err(|_| ApiError::internal(messages))?
-        .map_err(|err| {
-            let err = if err.is_unavailable() {
-                BackendError::unavailable(err)
-            } else {
-                BackendError::other(err)
-            };
-            jwt.backend_failure(&err)
-        })?;
+    let spent = blocking(jwt, move || registry.spend_refresh(&record, policy)).await?;
     match spent {
         Spent::Fresh => Ok(()),
         Spent::Retried { expired } => {
@@ -60,8 +51,8 @@ pub(crate) async fn spend<S: UserStore>(
                 expired = expired.len(),
                 "refresh token replayed: its login tree is force-expired"
             );
-            Err(ApiError::token_expired(messages))
+            Err(ApiError::token_expired(jwt.messages()))
         }
-        Spent::TooOld => Err(ApiError::token_expired(messages)),
+        Spent::TooOld => Err(ApiError::token_expired(jwt.messages())),
     }
 }

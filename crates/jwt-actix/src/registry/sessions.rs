@@ -4,53 +4,23 @@
 //! only about the caller's own sessions.
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use jwt_registry::db::DbError;
 use jwt_registry::types::{Moment, RowId};
-use jwt_registry::{EndSessions, Registry, Session};
+use jwt_registry::{EndSessions, Session};
 use serde_json::{Value, json};
 
+use super::{blocking, registry_of};
 use crate::auth::JwtAuth;
 use crate::error::ApiError;
 use crate::extractors::Authenticated;
-use crate::store::{BackendError, UserStore};
+use crate::store::UserStore;
 use crate::views::jwt_auth;
-
-fn registry_of<S: UserStore>(jwt: &JwtAuth<S>) -> Result<Registry, ApiError> {
-    jwt.registry().cloned().ok_or_else(|| {
-        tracing::error!("a sessions route mounted without a registry");
-        ApiError::internal(jwt.messages())
-    })
-}
-
-/// Runs `work` on the registry off the executor; a database failure is the
-/// contract's 503 (or 500), never its text.
-async fn blocking<S: UserStore, T: Send + 'static>(
-    jwt: &JwtAuth<S>,
-    work: impl FnOnce() -> Result<T, DbError> + Send + 'static,
-) -> Result<T, ApiError> {
-    web::block(work)
-        .await
-        .map_err(|_| ApiError::internal(jwt.messages()))?
-        .map_err(|err| {
-            let err = if err.is_unavailable() {
-                BackendError::unavailable(err)
-            } else {
-                BackendError::other(err)
-            };
-            jwt.backend_failure(&err)
-        })
-}
-
-fn rfc3339(at: Moment) -> String {
-    at.to_rfc3339()
-}
 
 fn session_json(session: &Session) -> Value {
     json!({
         "id": session.id.to_string(),
-        "created_at": rfc3339(session.created_at),
-        "refreshed_at": session.refreshed_at.map(rfc3339),
-        "expires_at": rfc3339(session.expires_at),
+        "created_at": session.created_at.to_rfc3339(),
+        "refreshed_at": session.refreshed_at.as_ref().map(Moment::to_rfc3339),
+        "expires_at": session.expires_at.to_rfc3339(),
         "app": session.details.app,
         "os": session.details.os,
         "device": session.details.device,

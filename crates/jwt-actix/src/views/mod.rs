@@ -29,21 +29,23 @@ pub fn jwt_auth<S: UserStore>(req: &HttpRequest) -> Result<JwtAuth<S>, ApiError>
 
 /// The JSON 405 of the token routes (`Allow: POST`).
 pub async fn post_only<S: UserStore>(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let jwt = jwt_auth::<S>(&req)?;
-    Err(ApiError::method_not_allowed(
-        jwt.messages(),
-        req.method().as_str(),
-        "POST",
-    ))
+    method_only::<S>(&req, "POST")
 }
 
 /// The JSON 405 of `GET`-only token routes (`Allow: GET`).
 pub async fn get_only<S: UserStore>(req: HttpRequest) -> Result<HttpResponse, ApiError> {
-    let jwt = jwt_auth::<S>(&req)?;
+    method_only::<S>(&req, "GET")
+}
+
+fn method_only<S: UserStore>(
+    req: &HttpRequest,
+    allow: &'static str,
+) -> Result<HttpResponse, ApiError> {
+    let jwt = jwt_auth::<S>(req)?;
     Err(ApiError::method_not_allowed(
         jwt.messages(),
         req.method().as_str(),
-        "GET",
+        allow,
     ))
 }
 

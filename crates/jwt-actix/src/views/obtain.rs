@@ -34,10 +34,7 @@ pub async fn obtain<S: UserStore>(
         .refresh_for_user_with(store.user_id(&user), |claims| {
             store.add_claims(&user, claims)
         })
-        .map_err(|err| {
-            tracing::error!(reason = err.reason(), "a refresh token could not be minted");
-            ApiError::internal(messages)
-        })?;
+        .map_err(|err| internal(messages, "a refresh token could not be minted", &err))?;
     let access = jwt
         .tokens()
         .access_from(&refresh)

@@ -2,7 +2,6 @@
 //! PostgreSQL database when `DATABASE_URL` is set.
 #![allow(dead_code)]
 
-use diesel::RunQueryDsl;
 use jwt_core::{ManualClock, Token, TokenService, TokenSettings};
 use jwt_registry::{Pair, Registry, RegistrySettings, Revocation, TokenRecord};
 
@@ -70,17 +69,5 @@ impl Minter {
     }
 }
 
-#[derive(diesel::QueryableByName)]
-struct Count {
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
-}
-
-/// `SELECT COUNT(*) ...` on the registry's database.
-pub fn count(registry: &Registry, sql: &str) -> i64 {
-    let mut conn = registry.database().get().unwrap();
-    diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {sql}"))
-        .get_result::<Count>(&mut *conn)
-        .unwrap()
-        .n
-}
+#[allow(unused_imports)]
+pub use jwt_registry::testing::count;

@@ -22,21 +22,13 @@ impl DemoUserStore {
     }
 }
 
-fn backend(err: DbError) -> BackendError {
-    if err.is_unavailable() {
-        BackendError::unavailable(err)
-    } else {
-        BackendError::other(err)
-    }
-}
-
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, DbError> + Send + 'static,
 ) -> Result<T, BackendError> {
     web::block(work)
         .await
         .map_err(BackendError::other)?
-        .map_err(backend)
+        .map_err(BackendError::from)
 }
 
 impl UserStore for DemoUserStore {
