@@ -478,6 +478,165 @@ fn walk(dir: &Path, env: &[(&str, &str)]) {
     );
 }
 
+/// The `name=value` of each `Set-Cookie` line of a response head.
+fn set_cookies(head: &str) -> Vec<(String, String)> {
+    head.lines()
+        .filter_map(|line| line.strip_prefix("set-cookie: "))
+        .filter_map(|line| line.split(';').next()?.split_once('='))
+        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+        .collect()
+}
+
+fn cookie_value<'a>(cookies: &'a [(String, String)], name: &str) -> &'a str {
+    cookies
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_else(|| panic!("no {name} cookie in {cookies:?}"))
+}
+
+/// Logs in over the cookie transport: the `Cookie` header a browser sends
+/// back (all three cookies) and the CSRF value.
+fn cookie_login(port: u16, user: &str, password: &str) -> (String, String) {
+    let answer = post_json(
+        port,
+        "/api/v1/auth/token/obtain/",
+        json!({"username": user, "password": password}),
+    );
+    assert_eq!(
+        (answer.status, &answer.body),
+        (200, &json!({})),
+        "{}",
+        answer.head
+    );
+    let cookies = set_cookies(&answer.head);
+    let header = cookies
+        .iter()
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    (header, cookie_value(&cookies, "csrftoken").to_owned())
+}
+
+/// The cookie transport and the admin API on the real server.
+fn cookies_and_admin(dir: &Path, env: &[(&str, &str)]) {
+    for args in [
+        &["user", "create", "alice", "--password", "wonderland-42"][..],
+        &[
+            "user",
+            "create",
+            "root",
+            "--password",
+            "admin-pass-1",
+            "--admin",
+        ][..],
+    ] {
+        let created = run(dir, env, args, "");
+        assert!(
+            created.status.success(),
+            "{}",
+            String::from_utf8_lossy(&created.stderr)
+        );
+    }
+    let missing = run(dir, env, &["user", "set-admin", "nobody"], "");
+    assert_eq!(missing.status.code(), Some(1));
+
+    let mut env = env.to_vec();
+    env.push(("JWT__AUTH__TRANSPORT", "cookie"));
+    let server = Server::start(dir, &env);
+    let port = server.port;
+    let (alice, alice_csrf) = cookie_login(port, "alice", "wonderland-42");
+    let me = http(port, "GET", "/api/v1/me/", &[("Cookie", &alice)], b"");
+    assert_eq!(
+        (me.status, me.body),
+        (200, json!({"id": 1, "username": "alice"}))
+    );
+
+    let refresh = "/api/v1/auth/token/refresh/";
+    let json_type = ("Content-Type", "application/json");
+    let forged = http(
+        port,
+        "POST",
+        refresh,
+        &[("Cookie", &alice), json_type],
+        b"{}",
+    );
+    assert_eq!(
+        (forged.status, forged.body),
+        (403, json!({"detail": "CSRF Failed: CSRF token missing."}))
+    );
+    let refreshed = http(
+        port,
+        "POST",
+        refresh,
+        &[("Cookie", &alice), ("X-CSRF-Token", &alice_csrf), json_type],
+        b"{}",
+    );
+    assert_eq!((refreshed.status, refreshed.body), (200, json!({})));
+    let new_access = cookie_value(&set_cookies(&refreshed.head), "access_token").to_owned();
+
+    // The admin API: open to root, closed to alice.
+    let (root, root_csrf) = cookie_login(port, "root", "admin-pass-1");
+    let tokens = "/api/v1/auth/token/admin/users/1/tokens/";
+    let refused = http(port, "GET", tokens, &[("Cookie", &alice)], b"");
+    assert_eq!(refused.status, 403, "{:?}", refused.body);
+    let listed = http(port, "GET", tokens, &[("Cookie", &root)], b"");
+    assert_eq!(listed.status, 200, "{:?}", listed.body);
+    assert_eq!(
+        listed.body["count"], 3,
+        "a login and a refresh: {:?}",
+        listed.body
+    );
+    let expire = "/api/v1/auth/token/admin/users/1/expire/";
+    let forged = http(port, "POST", expire, &[("Cookie", &root)], b"");
+    assert_eq!(
+        forged.status, 403,
+        "an unsafe admin request needs the CSRF header"
+    );
+    let expired = http(
+        port,
+        "POST",
+        expire,
+        &[("Cookie", &root), ("X-CSRF-Token", &root_csrf)],
+        b"",
+    );
+    assert_eq!((expired.status, expired.body), (200, json!({"expired": 3})));
+    let me = http(
+        port,
+        "GET",
+        "/api/v1/me/",
+        &[("Cookie", &format!("access_token={new_access}"))],
+        b"",
+    );
+    assert_eq!(me.body["code"], "token_expired");
+    assert!(server.stop().success());
+}
+
+#[test]
+fn cookies_and_the_admin_api_work_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    cookies_and_admin(dir.path(), &[]);
+}
+
+#[test]
+fn cookies_and_the_admin_api_work_on_postgres() {
+    let databases = jwt_registry::testing::databases("e2e_cookies");
+    let Some(postgres) = databases.iter().find(|db| db.name == "postgres") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    cookies_and_admin(
+        dir.path(),
+        &[
+            ("JWT__REGISTRY__DATABASE_URL", &postgres.url),
+            (
+                "JWT__TOKENS__SIGNING_KEY",
+                "e2e-signing-key-0123456789abcdef0123456789",
+            ),
+        ],
+    );
+}
+
 #[derive(diesel::QueryableByName)]
 struct Row {
     #[diesel(sql_type = diesel::sql_types::Text)]

@@ -18,6 +18,13 @@ pub struct RequestData {
     fields: Map<String, Value>,
 }
 
+/// Whether form bodies are read or refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Forms {
+    Accepted,
+    Refused,
+}
+
 enum Format {
     Json,
     Form,
@@ -35,9 +42,22 @@ impl RequestData {
     /// not an object. No bytes and no content type is `{}`.
     pub async fn read(
         req: &HttpRequest,
+        payload: Payload,
+        limit: usize,
+        messages: &Messages,
+    ) -> Result<RequestData, ApiError> {
+        RequestData::read_accepting(req, payload, limit, messages, Forms::Accepted).await
+    }
+
+    /// [`RequestData::read`], refusing form bodies with 415 when `forms`
+    /// says so (the cookie transport: a form is the one body another site's
+    /// page can send without asking).
+    pub(crate) async fn read_accepting(
+        req: &HttpRequest,
         mut payload: Payload,
         limit: usize,
         messages: &Messages,
+        forms: Forms,
     ) -> Result<RequestData, ApiError> {
         let format = match req.headers().get(header::CONTENT_TYPE) {
             None => None,
@@ -51,7 +71,9 @@ impl RequestData {
                     .to_ascii_lowercase();
                 match essence.as_str() {
                     "application/json" => Some(Format::Json),
-                    "application/x-www-form-urlencoded" => Some(Format::Form),
+                    "application/x-www-form-urlencoded" if forms == Forms::Accepted => {
+                        Some(Format::Form)
+                    }
                     _ => return Err(ApiError::unsupported_media_type(messages, &text)),
                 }
             }

@@ -44,6 +44,11 @@ pub enum Failure {
     PasswordChanged,
     /// 404.
     NotFound,
+    /// 403: an unsafe request authenticated by a cookie without the
+    /// matching `X-CSRF-Token` header (`[auth] transport = "cookie"`).
+    CsrfFailed,
+    /// 403: authenticated, but not allowed (the admin API for a non-admin).
+    PermissionDenied,
     /// 503: the database (or another service the answer needs) is unreachable.
     Unavailable,
     /// 500: a bug. The cause is logged, never sent.
@@ -275,6 +280,24 @@ impl ApiError {
             Failure::NotFound,
             StatusCode::NOT_FOUND,
             &messages.not_found,
+        )
+    }
+
+    /// 403 `{"detail":"CSRF Failed: <reason>"}` (DRF's answer).
+    pub fn csrf_failed(messages: &Messages, reason: &str) -> Self {
+        ApiError::detail(
+            Failure::CsrfFailed,
+            StatusCode::FORBIDDEN,
+            &fill(&messages.csrf_failed, "reason", reason),
+        )
+    }
+
+    /// 403 `{"detail":"You do not have permission to perform this action."}`.
+    pub fn permission_denied(messages: &Messages) -> Self {
+        ApiError::detail(
+            Failure::PermissionDenied,
+            StatusCode::FORBIDDEN,
+            &messages.permission_denied,
         )
     }
 

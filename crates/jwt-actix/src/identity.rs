@@ -8,6 +8,7 @@ use jwt_core::Token;
 use tokio::sync::OnceCell;
 
 use crate::auth::JwtAuth;
+use crate::cookies;
 use crate::error::ApiError;
 use crate::guard::GuardPoint;
 use crate::messages::Messages;
@@ -171,8 +172,31 @@ pub(crate) async fn load_user<S: UserStore>(
     Ok(user)
 }
 
-/// The verified token of the request's header: `Ok(None)` without one.
+/// The verified token of the request: from its header, else (cookie mode)
+/// from the access cookie, which an unsafe request must back with the CSRF
+/// header. `Ok(None)` without either.
 fn raw_auth_token<S: UserStore>(jwt: &JwtAuth<S>, req: &HttpRequest) -> Resolved<Token> {
+    if let Some(token) = header_token(jwt, req)? {
+        return Ok(Some(token));
+    }
+    if !cookies::cookie_mode(jwt) {
+        return Ok(None);
+    }
+    let Some(raw) = cookies::cookie(req, cookies::ACCESS_COOKIE) else {
+        return Ok(None);
+    };
+    let messages = JwtAuth::messages(jwt);
+    let token = jwt
+        .tokens()
+        .verify_auth(raw)
+        .map_err(|rejection| ApiError::no_valid_token_type(messages, &rejection))?;
+    cookies::check_csrf(req, messages)?;
+    Ok(Some(token))
+}
+
+/// The verified token of the request's header: `Ok(None)` without one (or
+/// with another scheme).
+fn header_token<S: UserStore>(jwt: &JwtAuth<S>, req: &HttpRequest) -> Resolved<Token> {
     let messages = JwtAuth::messages(jwt);
     let Some(header) = req.headers().get(jwt.header_name()) else {
         return Ok(None);

@@ -64,6 +64,9 @@
 //!   (the token without its user); `Option<Authenticated<U>>` and
 //!   `Result<Authenticated<U>, ApiError>` work too.
 //! - [`protected_resource`]: a resource whose 405 comes after authentication.
+//! - The cookie transport (`[auth] transport = "cookie"`): tokens in
+//!   `HttpOnly` cookies ([`ACCESS_COOKIE`], [`REFRESH_COOKIE`]) and a
+//!   double-submit CSRF check ([`CSRF_COOKIE`], [`CSRF_HEADER`]).
 //!
 //! Every failure is the JSON of CONTRACT §1 ([`ApiError`]).
 //!
@@ -71,7 +74,7 @@
 //!
 //! | feature | default | what |
 //! | --- | --- | --- |
-//! | `registry` | no | the token registry: registration on `obtain/` / `refresh/`, force-expiry checks, `expire/` ([`registry`]) |
+//! | `registry` | no | the token registry: registration on `obtain/` / `refresh/`, force-expiry checks, `expire/`, the sessions routes, the admin API ([`registry`]) |
 
 #![cfg_attr(
     not(test),
@@ -80,6 +83,7 @@
 
 mod auth;
 mod body;
+mod cookies;
 mod error;
 mod events;
 mod extractors;
@@ -96,6 +100,7 @@ pub mod views;
 
 pub use auth::{JwtAuth, JwtAuthBuilder, request_info};
 pub use body::{FieldReader, RequestData, Trim};
+pub use cookies::{ACCESS_COOKIE, CSRF_COOKIE, CSRF_HEADER, REFRESH_COOKIE};
 pub use error::{ApiError, Failure};
 pub use events::{
     IssuedToken, Listener, TokenObtained, TokenPair, TokenRefreshed, UserAuthenticated,

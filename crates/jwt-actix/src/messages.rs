@@ -81,6 +81,17 @@ pub struct Messages {
     pub internal_error: Text,
     /// "Not found."
     pub not_found: Text,
+    /// "CSRF Failed: {reason}" (reasons: [`Messages::csrf_cookie_missing`],
+    /// [`Messages::csrf_token_missing`], [`Messages::csrf_token_incorrect`])
+    pub csrf_failed: Text,
+    /// "CSRF cookie not set."
+    pub csrf_cookie_missing: Text,
+    /// "CSRF token missing."
+    pub csrf_token_missing: Text,
+    /// "CSRF token incorrect."
+    pub csrf_token_incorrect: Text,
+    /// "You do not have permission to perform this action."
+    pub permission_denied: Text,
 }
 
 impl Default for Messages {
@@ -116,6 +127,11 @@ impl Default for Messages {
             unavailable: "Service temporarily unavailable.".into(),
             internal_error: "Internal server error.".into(),
             not_found: "Not found.".into(),
+            csrf_failed: "CSRF Failed: {reason}".into(),
+            csrf_cookie_missing: "CSRF cookie not set.".into(),
+            csrf_token_missing: "CSRF token missing.".into(),
+            csrf_token_incorrect: "CSRF token incorrect.".into(),
+            permission_denied: "You do not have permission to perform this action.".into(),
         }
     }
 }

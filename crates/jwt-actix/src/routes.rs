@@ -43,6 +43,8 @@ pub struct TokenRoutes<S: UserStore> {
     expire: Option<RouteFactory>,
     #[cfg(feature = "registry")]
     sessions: bool,
+    #[cfg(feature = "registry")]
+    admin: bool,
 }
 
 fn post<F, Args>(handler: F) -> RouteFactory
@@ -67,6 +69,8 @@ impl<S: UserStore> TokenRoutes<S> {
                 .then(|| post(crate::registry::expire::<S>)),
             #[cfg(feature = "registry")]
             sessions: jwt.registry().is_some(),
+            #[cfg(feature = "registry")]
+            admin: false,
             jwt,
         }
     }
@@ -128,6 +132,18 @@ impl<S: UserStore> TokenRoutes<S> {
         self
     }
 
+    /// Whether to mount the admin API (`admin/users/{user_id}/tokens/`,
+    /// `admin/tokens/{jti}/`, `admin/tokens/{jti}/expire/`,
+    /// `admin/users/{user_id}/expire/`; see [`registry`](crate::registry)),
+    /// open to the users [`UserStore::is_admin`] names. Defaults to no.
+    /// They authenticate through [`JwtAuth::middleware`], which must wrap
+    /// them.
+    #[cfg(feature = "registry")]
+    pub fn admin(mut self, mount: bool) -> Self {
+        self.admin = mount && self.jwt.registry().is_some();
+        self
+    }
+
     /// The routes, for `scope.configure(...)` or `app.configure(...)`. Also
     /// registers the [`JwtAuth`] as app data for the views.
     pub fn configure(self) -> impl FnOnce(&mut ServiceConfig) + 'static {
@@ -156,6 +172,10 @@ impl<S: UserStore> TokenRoutes<S> {
             #[cfg(feature = "registry")]
             if self.sessions {
                 session_routes::<S>(cfg);
+            }
+            #[cfg(feature = "registry")]
+            if self.admin {
+                admin_routes::<S>(cfg);
             }
         }
     }
@@ -208,5 +228,27 @@ fn session_routes<S: UserStore>(cfg: &mut ServiceConfig) {
     .service(
         protected_resource::<S::User>("/logout-all/", "POST")
             .route(web::post().to(logout_all::<S>)),
+    );
+}
+
+/// The admin API's routes; wrong methods answer 401 before 405.
+#[cfg(feature = "registry")]
+fn admin_routes<S: UserStore>(cfg: &mut ServiceConfig) {
+    use crate::registry::{admin_expire_token, admin_expire_user, admin_token, admin_user_tokens};
+    cfg.service(
+        protected_resource::<S::User>("/admin/users/{user_id}/tokens/", "GET")
+            .route(web::get().to(admin_user_tokens::<S>)),
+    )
+    .service(
+        protected_resource::<S::User>("/admin/users/{user_id}/expire/", "POST")
+            .route(web::post().to(admin_expire_user::<S>)),
+    )
+    .service(
+        protected_resource::<S::User>("/admin/tokens/{jti}/", "GET")
+            .route(web::get().to(admin_token::<S>)),
+    )
+    .service(
+        protected_resource::<S::User>("/admin/tokens/{jti}/expire/", "POST")
+            .route(web::post().to(admin_expire_token::<S>)),
     );
 }

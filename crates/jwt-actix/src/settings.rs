@@ -30,7 +30,9 @@ pub struct AuthSettings {
     pub auth_header_types: Vec<String>,
     /// The header carrying the token. Defaults to `Authorization`.
     pub auth_header_name: String,
-    /// Where tokens travel. Defaults to `body`; `cookie` is not available yet.
+    /// Where tokens travel: `body` (JSON bodies and the `Authorization`
+    /// header) or `cookie` (`HttpOnly` cookies with a double-submit CSRF
+    /// check). Defaults to `body`.
     pub transport: Transport,
     /// Largest request body accepted by the token views, in bytes; larger
     /// ones get 413. Defaults to 65536.
@@ -44,7 +46,8 @@ pub enum Transport {
     /// In JSON bodies and the `Authorization` header (simplejwt's way).
     #[default]
     Body,
-    /// In `HttpOnly` cookies.
+    /// In `HttpOnly` cookies, with a double-submit CSRF check on unsafe
+    /// requests they authenticate (see [`CSRF_HEADER`](crate::CSRF_HEADER)).
     Cookie,
 }
 
@@ -74,7 +77,7 @@ impl AuthSettings {
     }
 
     /// Refuses what cannot work: no header type, an empty or invalid header
-    /// name, a zero body limit, features of a later release.
+    /// name, a zero body limit, settings that need others.
     pub fn check(&self) -> Result<(), jwt_core::SettingsError> {
         use jwt_core::SettingsError as E;
         if self.auth_header_types.is_empty()
@@ -110,10 +113,6 @@ impl AuthSettings {
                 "auth.reuse_grace_seconds",
                 "works only with reuse_detection = true",
             ));
-        }
-        let later = "is not available in this release";
-        if self.transport == Transport::Cookie {
-            return Err(E::new("auth.transport", format!("\"cookie\" {later}")));
         }
         Ok(())
     }

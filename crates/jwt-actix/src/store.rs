@@ -87,6 +87,14 @@ pub trait UserStore: Clone + Send + Sync + 'static {
         None
     }
 
+    /// Whether the user may use the admin API (list anyone's tokens,
+    /// force-expire any token, tree or user): the app's `is_staff`.
+    /// Defaults to `false` for everyone.
+    fn is_admin(&self, user: &Self::User) -> bool {
+        let _ = user;
+        false
+    }
+
     /// Adds the app's own claims to a refresh token minted for `user`
     /// (simplejwt's `get_token`); access tokens derived from it copy them.
     /// Defaults to adding nothing.

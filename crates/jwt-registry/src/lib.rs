@@ -35,6 +35,7 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+mod admin;
 pub mod db;
 mod models;
 pub mod pipeline;
@@ -51,6 +52,7 @@ pub mod testing;
 pub mod token_manager;
 pub mod types;
 
+pub use admin::{TokenInfo, TokenPage, TokenQuery, TokenState};
 pub use models::StoredToken;
 pub use pipeline::{Context, Pipeline, Step};
 pub use record::{Pair, TokenRecord};

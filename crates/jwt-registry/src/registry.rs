@@ -9,6 +9,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use jwt_core::{Clock, SettingsError, SystemClock};
 
+use crate::admin::{self, TokenInfo, TokenPage, TokenQuery};
 use crate::db::{
     Database, DatabaseUrl, DbConnection, DbError, Migrations, run_migrations, write_transaction,
 };
@@ -350,6 +351,27 @@ impl Registry {
             self.now(),
             self.inner.details.as_deref(),
         )
+    }
+
+    /// A page of a user's tokens, newest first, with their device and
+    /// state (the admin API).
+    pub fn tokens_of_user(&self, user_id: &str, query: TokenQuery) -> Result<TokenPage, DbError> {
+        let mut conn = self.inner.db.get()?;
+        admin::tokens_of_user(
+            &mut conn,
+            user_id,
+            query,
+            self.now(),
+            self.inner.details.as_deref(),
+        )
+    }
+
+    /// The token with this `jti` and its whole login tree, oldest first,
+    /// with their users, devices and states (the admin API); `None` when
+    /// the registry has no such token.
+    pub fn token_tree(&self, jti: &str) -> Result<Option<(TokenInfo, Vec<TokenInfo>)>, DbError> {
+        let mut conn = self.inner.db.get()?;
+        admin::token_tree(&mut conn, jti, self.now(), self.inner.details.as_deref())
     }
 
     /// Force-expires sessions of a user; returns how many it ended. A

@@ -8,7 +8,8 @@ use serde_json::json;
 
 use crate::users::{DemoUser, DemoUserStore};
 
-/// Token routes at `/api/v1/auth/token/`, `GET /api/v1/me/`, `GET /healthz`,
+/// Token routes (with the sessions routes and the admin API) at
+/// `/api/v1/auth/token/`, `GET /api/v1/me/`, `GET /healthz`,
 /// and a JSON 404 for anything else.
 pub fn app(
     jwt: JwtAuth<DemoUserStore>,
@@ -26,7 +27,9 @@ pub fn app(
         .app_data(web::Data::new(db))
         .app_data(web::Data::new(jwt.messages().clone()))
         .wrap(jwt.middleware())
-        .service(web::scope("/api/v1/auth/token").configure(jwt.token_routes().configure()))
+        .service(
+            web::scope("/api/v1/auth/token").configure(jwt.token_routes().admin(true).configure()),
+        )
         .service(protected_resource::<DemoUser>("/api/v1/me/", "GET").route(web::get().to(me)))
         .service(
             web::resource(["/healthz", "/healthz/"])

@@ -80,6 +80,17 @@ pub enum UserCommand {
         /// Create the user disabled.
         #[arg(long)]
         inactive: bool,
+        /// Open the admin API to the user.
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Open the admin API to a user (or close it with --revoke).
+    SetAdmin {
+        /// The username.
+        name: String,
+        /// Close the admin API to the user instead.
+        #[arg(long)]
+        revoke: bool,
     },
     /// Disable a user: they can no longer log in or use their tokens.
     Deactivate {

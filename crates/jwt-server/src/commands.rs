@@ -68,6 +68,7 @@ pub fn user_create(
     password: Option<String>,
     password_stdin: bool,
     inactive: bool,
+    admin: bool,
 ) -> Result<(), CliError> {
     let password = password_from(password, password_stdin)?;
     let name = name.trim();
@@ -77,13 +78,30 @@ pub fn user_create(
     let (registry, _) = open_registry(settings, false)?;
     let hash = Passwords::hash(&password).map_err(CliError::Failure)?;
     let id = Users::new(registry.database().clone())
-        .create(name, &hash, !inactive)
+        .create(name, &hash, !inactive, admin)
         .map_err(|err| match err {
             NewUserError::Exists(_) => CliError::failure(err),
             NewUserError::Db(err) => err.into(),
         })?;
-    let state = if inactive { " (inactive)" } else { "" };
+    let state = match (inactive, admin) {
+        (false, false) => "",
+        (true, false) => " (inactive)",
+        (false, true) => " (admin)",
+        (true, true) => " (inactive, admin)",
+    };
     say(format!("created user {name} with id {id}{state}"))
+}
+
+pub fn user_set_admin(settings: &Settings, name: &str, admin: bool) -> Result<(), CliError> {
+    let (registry, _) = open_registry(settings, false)?;
+    if !Users::new(registry.database().clone()).set_admin(name, admin)? {
+        return Err(CliError::failure(format!("no user named {name:?}")));
+    }
+    if admin {
+        say(format!("{name} may use the admin API"))
+    } else {
+        say(format!("{name} may no longer use the admin API"))
+    }
 }
 
 /// The password of `--password P` or `--password-stdin`; never empty.

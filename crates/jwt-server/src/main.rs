@@ -66,8 +66,12 @@ fn run(cli: Cli) -> Result<(), CliError> {
                     password_stdin,
                     password,
                     inactive,
+                    admin,
                 },
-        } => commands::user_create(&settings, &name, password, password_stdin, inactive),
+        } => commands::user_create(&settings, &name, password, password_stdin, inactive, admin),
+        Command::User {
+            command: UserCommand::SetAdmin { name, revoke },
+        } => commands::user_set_admin(&settings, &name, !revoke),
         Command::User {
             command: UserCommand::Deactivate { name },
         } => commands::user_deactivate(&settings, &name),

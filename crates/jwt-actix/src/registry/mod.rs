@@ -1,6 +1,6 @@
 //! The token registry on the HTTP side (feature `registry`): registration
 //! on `obtain/` and `refresh/`, the force-expiry check of every verified
-//! token, and the `expire/` view.
+//! token, the `expire/` view, the sessions routes and the admin API.
 //!
 //! ```no_run
 //! # use jwt_actix::{JwtAuth, AuthSettings, UserStore};
@@ -11,6 +11,7 @@
 //! # }
 //! ```
 
+mod admin;
 mod background;
 mod expire;
 mod guard;
@@ -18,6 +19,9 @@ mod listener;
 mod reuse;
 mod sessions;
 
+pub use admin::{
+    DEFAULT_LIMIT, MAX_LIMIT, admin_expire_token, admin_expire_user, admin_token, admin_user_tokens,
+};
 pub use background::Background;
 pub use expire::expire;
 pub(crate) use guard::RegistryGuard;

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use super::{blocking, registry_of};
 use crate::auth::JwtAuth;
+use crate::cookies;
 use crate::error::ApiError;
 use crate::extractors::Authenticated;
 use crate::store::UserStore;
@@ -91,7 +92,8 @@ pub async fn revoke_others<S: UserStore>(
     Ok(HttpResponse::Ok().json(json!({ "revoked": revoked })))
 }
 
-/// `POST logout/` → 204: the current session.
+/// `POST logout/` → 204: the current session. In cookie mode the token
+/// cookies are removed too.
 pub async fn logout<S: UserStore>(
     req: HttpRequest,
     auth: Authenticated<S::User>,
@@ -103,10 +105,15 @@ pub async fn logout<S: UserStore>(
         registry.end_sessions(&user, EndSessions::Current { current_jti: &jti })
     })
     .await?;
-    Ok(HttpResponse::NoContent().finish())
+    let mut response = HttpResponse::NoContent();
+    if cookies::cookie_mode(&jwt) {
+        cookies::clear_tokens(&req, &mut response);
+    }
+    Ok(response.finish())
 }
 
 /// `POST logout-all/` → 200 `{"revoked": n}`: every session of the caller.
+/// In cookie mode the token cookies are removed too.
 pub async fn logout_all<S: UserStore>(
     req: HttpRequest,
     auth: Authenticated<S::User>,
@@ -115,5 +122,9 @@ pub async fn logout_all<S: UserStore>(
     let registry = registry_of(&jwt)?;
     let (user, _) = caller(&jwt, &auth);
     let revoked = blocking(&jwt, move || registry.end_sessions(&user, EndSessions::All)).await?;
-    Ok(HttpResponse::Ok().json(json!({ "revoked": revoked })))
+    let mut response = HttpResponse::Ok();
+    if cookies::cookie_mode(&jwt) {
+        cookies::clear_tokens(&req, &mut response);
+    }
+    Ok(response.json(json!({ "revoked": revoked })))
 }

@@ -14,7 +14,7 @@ use actix_web::web::Payload;
 use actix_web::{HttpRequest, HttpResponse};
 
 use crate::auth::JwtAuth;
-use crate::body::{FieldReader, RequestData, Trim};
+use crate::body::{FieldReader, Forms, RequestData, Trim};
 use crate::error::ApiError;
 use crate::messages::Messages;
 use crate::store::UserStore;
@@ -63,13 +63,20 @@ pub async fn jwks<S: UserStore>(req: HttpRequest) -> Result<HttpResponse, ApiErr
         .json(jwt.tokens().keys().jwks()))
 }
 
-/// The body of a token view, read with the configured limit.
+/// The body of a token view, read with the configured limit; forms are
+/// refused (415) in cookie mode.
 pub(crate) async fn read_body<S: UserStore>(
     jwt: &JwtAuth<S>,
     req: &HttpRequest,
     payload: Payload,
 ) -> Result<RequestData, ApiError> {
-    RequestData::read(req, payload, jwt.settings().max_body_bytes, jwt.messages()).await
+    let forms = if crate::cookies::cookie_mode(jwt) {
+        Forms::Refused
+    } else {
+        Forms::Accepted
+    };
+    let limit = jwt.settings().max_body_bytes;
+    RequestData::read_accepting(req, payload, limit, jwt.messages(), forms).await
 }
 
 /// The one token field of `refresh/` and `verify/`.

@@ -9,12 +9,16 @@ use serde_json::json;
 use super::{internal, issue, jwt_auth, read_body};
 use crate::auth::request_info;
 use crate::body::{FieldReader, Trim};
+use crate::cookies::{self, Csrf};
 use crate::error::ApiError;
 use crate::events::{TokenObtained, TokenPair};
 use crate::store::UserStore;
 
 /// `{"username", "password"}` → `{"refresh", "access"}`; 401 for wrong
-/// credentials, an unknown or an inactive user alike.
+/// credentials, an unknown or an inactive user alike. In cookie mode the
+/// answer is `{}` and the tokens, with a new CSRF value, go in cookies; no
+/// CSRF header is asked for (there is no session yet to ride on), but form
+/// bodies are refused.
 pub async fn obtain<S: UserStore>(
     req: HttpRequest,
     payload: Payload,
@@ -65,6 +69,19 @@ pub async fn obtain<S: UserStore>(
             request: request_info(&req),
         };
         jwt.emit_obtained(&event).await?;
+    }
+    if cookies::cookie_mode(&jwt) {
+        let mut response = HttpResponse::Ok();
+        cookies::set_tokens(
+            &jwt,
+            &req,
+            &mut response,
+            &access,
+            Some(&refresh),
+            &refresh,
+            Csrf::New,
+        )?;
+        return Ok(response.json(json!({})));
     }
     Ok(HttpResponse::Ok().json(json!({
         "refresh": refresh.encoded(),

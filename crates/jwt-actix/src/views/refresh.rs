@@ -7,8 +7,9 @@ use actix_web::web::Payload;
 use actix_web::{HttpRequest, HttpResponse};
 use serde_json::json;
 
-use super::{internal, issue, jwt_auth, read_token_field};
+use super::{internal, issue, jwt_auth, read_body, read_token_field};
 use crate::auth::request_info;
+use crate::cookies::{self, Csrf};
 use crate::error::ApiError;
 use crate::events::{IssuedToken, TokenPair, TokenRefreshed};
 use crate::guard::GuardPoint;
@@ -21,13 +22,27 @@ use crate::store::UserStore;
 /// `[auth] reuse_detection` it works once (a replay force-expires its login
 /// tree: 401 `token_expired`); with `session_max_lifetime` not after the
 /// login is that old.
+///
+/// In cookie mode the refresh token comes from its cookie (401 "not
+/// provided" without one), the request needs the CSRF header, the body is
+/// not read for a token, and the answer is `{}` with the new tokens in
+/// cookies.
 pub async fn refresh<S: UserStore>(
     req: HttpRequest,
     payload: Payload,
 ) -> Result<HttpResponse, ApiError> {
     let jwt = jwt_auth::<S>(&req)?;
     let messages = jwt.messages();
-    let raw = read_token_field(&jwt, &req, payload, "refresh").await?;
+    let cookie_mode = cookies::cookie_mode(&jwt);
+    let raw = if cookie_mode {
+        cookies::check_csrf(&req, messages)?;
+        read_body(&jwt, &req, payload).await?;
+        cookies::cookie(&req, cookies::REFRESH_COOKIE)
+            .map(str::to_owned)
+            .ok_or_else(|| ApiError::not_authenticated(messages))?
+    } else {
+        read_token_field(&jwt, &req, payload, "refresh").await?
+    };
 
     let tokens = jwt.tokens();
     let presented = tokens
@@ -75,13 +90,27 @@ pub async fn refresh<S: UserStore>(
         };
         let event = TokenRefreshed {
             pairs,
-            refresh: presented,
+            refresh: Arc::clone(&presented),
             rotated: rotated.is_some(),
             user_id: jwt.store().user_id(&user),
             user,
             request: request_info(&req),
         };
         jwt.emit_refreshed(&event).await?;
+    }
+    if cookie_mode {
+        let mut response = HttpResponse::Ok();
+        let session: &IssuedToken = rotated.as_deref().unwrap_or(&presented);
+        cookies::set_tokens(
+            &jwt,
+            &req,
+            &mut response,
+            &access,
+            rotated.as_deref(),
+            session,
+            Csrf::Keep,
+        )?;
+        return Ok(response.json(json!({})));
     }
     let body = match &rotated {
         Some(new_refresh) => {

@@ -45,6 +45,7 @@ pub struct Counters {
 pub struct TestStore {
     users: Arc<Mutex<HashMap<i64, User>>>,
     cut_offs: Arc<Mutex<HashMap<i64, i64>>>,
+    admins: Arc<Mutex<std::collections::HashSet<i64>>>,
     pub counters: Arc<Counters>,
     pub down: Arc<std::sync::atomic::AtomicBool>,
 }
@@ -81,6 +82,10 @@ impl TestStore {
 
     pub fn set_cut_off(&self, id: i64, at: i64) {
         self.cut_offs.lock().unwrap().insert(id, at);
+    }
+
+    pub fn set_admin(&self, id: i64) {
+        self.admins.lock().unwrap().insert(id);
     }
 
     pub fn checks(&self) -> usize {
@@ -161,6 +166,10 @@ impl UserStore for TestStore {
 
     fn tokens_valid_since(&self, user: &User) -> Option<i64> {
         self.cut_offs.lock().unwrap().get(&user.id).copied()
+    }
+
+    fn is_admin(&self, user: &User) -> bool {
+        self.admins.lock().unwrap().contains(&user.id)
     }
 
     fn add_claims(&self, user: &User, claims: &mut jwt_core::Claims) {

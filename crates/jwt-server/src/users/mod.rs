@@ -29,5 +29,6 @@ diesel::table! {
         last_login -> Nullable<Timestamp>,
         tokens_valid_since -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        is_admin -> Bool,
     }
 }

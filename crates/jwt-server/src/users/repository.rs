@@ -18,6 +18,7 @@ pub struct DemoUser {
     pub last_login: Option<NaiveDateTime>,
     pub tokens_valid_since: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    pub is_admin: bool,
 }
 
 impl std::fmt::Debug for DemoUser {
@@ -26,6 +27,7 @@ impl std::fmt::Debug for DemoUser {
             .field("id", &self.id)
             .field("username", &self.username)
             .field("is_active", &self.is_active)
+            .field("is_admin", &self.is_admin)
             .finish_non_exhaustive()
     }
 }
@@ -36,6 +38,7 @@ struct NewUser<'a> {
     username: &'a str,
     password_hash: &'a str,
     is_active: bool,
+    is_admin: bool,
     created_at: NaiveDateTime,
 }
 
@@ -64,6 +67,7 @@ impl Users {
         username: &str,
         password_hash: &str,
         active: bool,
+        admin: bool,
     ) -> Result<i64, NewUserError> {
         let mut conn = self.db.get()?;
         let inserted = diesel::insert_into(demo_user::table)
@@ -71,6 +75,7 @@ impl Users {
                 username,
                 password_hash,
                 is_active: active,
+                is_admin: admin,
                 created_at: Utc::now().naive_utc(),
             })
             .returning(demo_user::id)
@@ -107,6 +112,16 @@ impl Users {
         let mut conn = self.db.get()?;
         let changed = diesel::update(demo_user::table.filter(demo_user::username.eq(username)))
             .set(demo_user::is_active.eq(false))
+            .execute(&mut conn)?;
+        Ok(changed > 0)
+    }
+
+    /// Opens the admin API to a user, or closes it; `false` when there is
+    /// no such user.
+    pub fn set_admin(&self, username: &str, admin: bool) -> Result<bool, DbError> {
+        let mut conn = self.db.get()?;
+        let changed = diesel::update(demo_user::table.filter(demo_user::username.eq(username)))
+            .set(demo_user::is_admin.eq(admin))
             .execute(&mut conn)?;
         Ok(changed > 0)
     }

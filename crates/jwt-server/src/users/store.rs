@@ -76,6 +76,10 @@ impl UserStore for DemoUserStore {
         blocking(move || users.touch_last_login(id))
     }
 
+    fn is_admin(&self, user: &DemoUser) -> bool {
+        user.is_admin
+    }
+
     fn tokens_valid_since(&self, user: &DemoUser) -> Option<i64> {
         user.tokens_valid_since.map(|at| at.and_utc().timestamp())
     }
@@ -98,10 +102,15 @@ mod tests {
         let passwords = Passwords::new().unwrap();
         let users = Users::new(db);
         users
-            .create("alice", &Passwords::hash("wonderland-42").unwrap(), true)
+            .create(
+                "alice",
+                &Passwords::hash("wonderland-42").unwrap(),
+                true,
+                false,
+            )
             .unwrap();
         users
-            .create("bob", &Passwords::hash("builder-7").unwrap(), false)
+            .create("bob", &Passwords::hash("builder-7").unwrap(), false, false)
             .unwrap();
         let tokens = TokenService::new(&TokenSettings {
             signing_key: "k".repeat(32).into(),

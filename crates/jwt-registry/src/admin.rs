@@ -1,0 +1,231 @@
+//! What an administrator sees of the registry: a user's tokens, or one
+//! token's whole login tree, each token with its user, device and state
+//! (the Rust form of the Django package's admin pages).
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+
+use crate::db::{DbConnection, DbError, MultiBackend};
+use crate::models::StoredToken;
+use crate::schema::{jwt_token, jwt_token_user_connection};
+use crate::sessions::{SessionDetails, SessionDetailsSource};
+use crate::token_manager;
+use crate::types::{Moment, RowId};
+
+/// Rows read per statement when a list of ids is looked up.
+const CHUNK: usize = 5_000;
+
+/// Where a token stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TokenState {
+    /// Usable: neither force-expired nor past its own expiry.
+    Active,
+    /// Past its own expiry, never force-expired.
+    Expired,
+    /// Force-expired (`expired_at < internal_expired_at`).
+    ForceExpired,
+}
+
+impl TokenState {
+    /// `"active"`, `"expired"`, `"force_expired"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenState::Active => "active",
+            TokenState::Expired => "expired",
+            TokenState::ForceExpired => "force_expired",
+        }
+    }
+
+    /// The state named by [`TokenState::as_str`].
+    pub fn parse(name: &str) -> Option<TokenState> {
+        [
+            TokenState::Active,
+            TokenState::Expired,
+            TokenState::ForceExpired,
+        ]
+        .into_iter()
+        .find(|state| state.as_str() == name)
+    }
+
+    fn of(token: &StoredToken, now: Moment) -> TokenState {
+        if token.is_force_expired() {
+            TokenState::ForceExpired
+        } else if token.internal_expired_at <= now {
+            TokenState::Expired
+        } else {
+            TokenState::Active
+        }
+    }
+}
+
+/// A registered token as an administrator sees it. Its claims and digest
+/// stay in the database.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenInfo {
+    /// The row id.
+    pub id: RowId,
+    /// The token's `jti`.
+    pub jti: String,
+    /// `"access"`, `"refresh"`, ...
+    pub token_type: String,
+    /// The user it is connected to, if any.
+    pub user_id: Option<String>,
+    /// The token it was derived from, if any (and not archived).
+    pub parent_id: Option<RowId>,
+    /// When it was registered.
+    pub created_at: Moment,
+    /// Its own expiry (`exp`).
+    pub expires_at: Moment,
+    /// When it was force-expired, if it was.
+    pub force_expired_at: Option<Moment>,
+    /// Its state at the time of the query.
+    pub state: TokenState,
+    /// The device it was issued to, when the device registry knows it.
+    pub details: Option<SessionDetails>,
+}
+
+/// A page of a user's tokens, newest first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenPage {
+    /// How many tokens match, over all pages.
+    pub count: u64,
+    /// This page.
+    pub tokens: Vec<TokenInfo>,
+}
+
+/// Which of a user's tokens to list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TokenQuery {
+    /// Only tokens in this state; `None`: all.
+    pub state: Option<TokenState>,
+    /// At most this many.
+    pub limit: u32,
+    /// After skipping this many.
+    pub offset: u32,
+}
+
+type Tokens<'a> = jwt_token::BoxedQuery<'a, MultiBackend>;
+
+/// `query` narrowed to the tokens in `state`.
+fn in_state(query: Tokens<'_>, state: Option<TokenState>, now: Moment) -> Tokens<'_> {
+    let forced = jwt_token::expired_at.lt(jwt_token::internal_expired_at);
+    let not_forced = jwt_token::expired_at.ge(jwt_token::internal_expired_at);
+    match state {
+        None => query,
+        Some(TokenState::ForceExpired) => query.filter(forced),
+        Some(TokenState::Expired) => query
+            .filter(not_forced)
+            .filter(jwt_token::internal_expired_at.le(now)),
+        Some(TokenState::Active) => query
+            .filter(not_forced)
+            .filter(jwt_token::internal_expired_at.gt(now)),
+    }
+}
+
+/// A user's tokens, newest first (two statements, plus one for devices).
+pub(crate) fn tokens_of_user(
+    conn: &mut DbConnection,
+    user_id: &str,
+    query: TokenQuery,
+    now: Moment,
+    source: Option<&dyn SessionDetailsSource>,
+) -> Result<TokenPage, DbError> {
+    let of_user = || {
+        let ids = jwt_token_user_connection::table
+            .filter(jwt_token_user_connection::user_id.eq(user_id))
+            .select(jwt_token_user_connection::token_id);
+        let tokens = jwt_token::table
+            .filter(jwt_token::id.eq_any(ids))
+            .into_boxed();
+        in_state(tokens, query.state, now)
+    };
+    let total: i64 = of_user().count().get_result(conn)?;
+    let rows: Vec<StoredToken> = of_user()
+        .select(StoredToken::as_select())
+        .order((jwt_token::created_at.desc(), jwt_token::id.desc()))
+        .limit(i64::from(query.limit))
+        .offset(i64::from(query.offset))
+        .load(conn)?;
+    let users = HashMap::from_iter(rows.iter().map(|row| (row.id, user_id.to_owned())));
+    let tokens = describe(conn, rows, users, now, source)?;
+    Ok(TokenPage {
+        count: u64::try_from(total).unwrap_or_default(),
+        tokens,
+    })
+}
+
+/// The token with this `jti` and its whole login tree, oldest first; `None`
+/// when there is no such token.
+pub(crate) fn token_tree(
+    conn: &mut DbConnection,
+    jti: &str,
+    now: Moment,
+    source: Option<&dyn SessionDetailsSource>,
+) -> Result<Option<(TokenInfo, Vec<TokenInfo>)>, DbError> {
+    let Some(token) = token_manager::find_by_jti(conn, jti)? else {
+        return Ok(None);
+    };
+    let ids = token_manager::collect_tree(conn, &[token.id])?;
+    let mut rows = Vec::with_capacity(ids.len());
+    let mut users = HashMap::new();
+    for chunk in ids.chunks(CHUNK) {
+        rows.extend(
+            jwt_token::table
+                .filter(jwt_token::id.eq_any(chunk))
+                .select(StoredToken::as_select())
+                .load(conn)?,
+        );
+        let connected: Vec<(RowId, String)> = jwt_token_user_connection::table
+            .filter(jwt_token_user_connection::token_id.eq_any(chunk))
+            .select((
+                jwt_token_user_connection::token_id,
+                jwt_token_user_connection::user_id,
+            ))
+            .load(conn)?;
+        users.extend(connected);
+    }
+    rows.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.0.cmp(&b.id.0)));
+    let tree = describe(conn, rows, users, now, source)?;
+    let found = tree
+        .iter()
+        .find(|info| info.id == token.id)
+        .cloned()
+        .ok_or(diesel::result::Error::NotFound)?;
+    Ok(Some((found, tree)))
+}
+
+/// Rows with their user, state and device.
+fn describe(
+    conn: &mut DbConnection,
+    rows: Vec<StoredToken>,
+    mut users: HashMap<RowId, String>,
+    now: Moment,
+    source: Option<&dyn SessionDetailsSource>,
+) -> Result<Vec<TokenInfo>, DbError> {
+    let mut details = HashMap::new();
+    if let Some(source) = source {
+        let ids: Vec<RowId> = rows.iter().map(|row| row.id).collect();
+        for chunk in ids.chunks(CHUNK) {
+            details.extend(source.details(conn, chunk)?);
+        }
+    }
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let state = TokenState::of(&row, now);
+            TokenInfo {
+                user_id: users.remove(&row.id),
+                details: details.remove(&row.id),
+                force_expired_at: (state == TokenState::ForceExpired).then_some(row.expired_at),
+                state,
+                id: row.id,
+                jti: row.jti,
+                token_type: row.token_type,
+                parent_id: row.parent_id,
+                created_at: row.created_at,
+                expires_at: row.internal_expired_at,
+            }
+        })
+        .collect())
+}

@@ -1,0 +1,1 @@
+ALTER TABLE demo_user DROP COLUMN is_admin;
