@@ -132,6 +132,10 @@ impl<S: UserStore> JwtAuthBuilder<S> {
             Some("auth.reuse_detection")
         } else if !self.settings.session_max_lifetime.is_zero() {
             Some("auth.session_max_lifetime")
+        } else if self.settings.transport == crate::settings::Transport::Cookie {
+            // Page scripts cannot delete HttpOnly cookies: only a logout
+            // route, which ends the session in the registry, can.
+            Some("auth.transport")
         } else {
             None
         };

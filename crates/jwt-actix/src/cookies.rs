@@ -113,7 +113,14 @@ fn new_csrf_value() -> Result<String, aws_lc_rs::error::Unspecified> {
 /// with a character that has a meaning in a `Set-Cookie` line (a dynamic
 /// segment could hold one) gives `/`.
 pub(crate) fn routes_prefix(req: &HttpRequest) -> String {
-    let path = req.path().trim_end_matches('/');
+    // The route's pattern, as the app wrote it (not percent-encoded as a
+    // client may have sent the path); the path itself when the pattern has
+    // dynamic segments.
+    let pattern = req.match_pattern().filter(|pattern| !pattern.contains('{'));
+    let path = pattern
+        .as_deref()
+        .unwrap_or(req.path())
+        .trim_end_matches('/');
     let prefix = path.rsplit_once('/').map_or("", |(head, _)| head);
     let safe = prefix
         .bytes()
@@ -199,16 +206,27 @@ pub(crate) fn set_tokens<S: UserStore>(
 /// expire at once, on the paths they were set with.
 #[cfg_attr(not(feature = "registry"), allow(dead_code))]
 pub(crate) fn clear_tokens(req: &HttpRequest, response: &mut HttpResponseBuilder) {
-    for (name, path, http_only) in [
-        (ACCESS_COOKIE, "/".to_owned(), true),
-        (REFRESH_COOKIE, routes_prefix(req), true),
-        (CSRF_COOKIE, "/".to_owned(), false),
-    ] {
-        response.append_header((
-            header::SET_COOKIE,
-            set_cookie(name, "", &path, 0, http_only),
-        ));
+    for line in clearing_lines(req) {
+        response.append_header((header::SET_COOKIE, line));
     }
+}
+
+/// [`clear_tokens`] for a response already built (an error answer).
+#[cfg_attr(not(feature = "registry"), allow(dead_code))]
+pub(crate) fn clear_tokens_of(req: &HttpRequest, headers: &mut header::HeaderMap) {
+    for line in clearing_lines(req) {
+        if let Ok(value) = HeaderValue::from_str(&line) {
+            headers.append(header::SET_COOKIE, value);
+        }
+    }
+}
+
+fn clearing_lines(req: &HttpRequest) -> [String; 3] {
+    [
+        set_cookie(ACCESS_COOKIE, "", "/", 0, true),
+        set_cookie(REFRESH_COOKIE, "", &routes_prefix(req), 0, true),
+        set_cookie(CSRF_COOKIE, "", "/", 0, false),
+    ]
 }
 
 #[cfg(test)]

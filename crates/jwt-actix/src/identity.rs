@@ -52,6 +52,8 @@ pub(crate) struct LazyIdentity<U> {
     resolver: Rc<dyn Resolve<U>>,
     token: OnceCell<Resolved<Token>>,
     identity: OnceCell<Resolved<Rc<Identity<U>>>>,
+    /// Authenticated before the middleware: no CSRF check of ours applies.
+    preauthenticated: bool,
 }
 
 impl<U: 'static> LazyIdentity<U> {
@@ -60,12 +62,14 @@ impl<U: 'static> LazyIdentity<U> {
             resolver,
             token: OnceCell::new(),
             identity: OnceCell::new(),
+            preauthenticated: false,
         }
     }
 
     /// Already authenticated (by an earlier middleware or a test).
     pub(crate) fn authenticated(resolver: Rc<dyn Resolve<U>>, identity: Identity<U>) -> Self {
-        let lazy = LazyIdentity::new(resolver);
+        let mut lazy = LazyIdentity::new(resolver);
+        lazy.preauthenticated = true;
         let token = identity.token.clone();
         // Fresh cells: setting cannot fail.
         let _ = lazy.token.set(Ok(Some(token)));
@@ -77,19 +81,45 @@ impl<U: 'static> LazyIdentity<U> {
         self.resolver.messages()
     }
 
-    /// The verified token, without loading the user.
+    /// The verified token, without loading the user; then, for a token
+    /// from a cookie, the CSRF check.
     pub(crate) async fn token(&self, req: &HttpRequest) -> Resolved<Token> {
+        let token = self.verified_token(req).await?;
+        if token.is_some() {
+            self.csrf(req)?;
+        }
+        Ok(token)
+    }
+
+    /// The verified token, resolved once.
+    async fn verified_token(&self, req: &HttpRequest) -> Resolved<Token> {
         self.token
             .get_or_init(|| self.resolver.token(req))
             .await
             .clone()
     }
 
-    /// The user and token, resolved once.
+    /// The user and token, resolved once; then, for a token from a cookie,
+    /// the CSRF check (DRF's order: authentication, then CSRF).
     pub(crate) async fn identity(&self, req: &HttpRequest) -> Resolved<Rc<Identity<U>>> {
+        let identity = self.resolved_identity(req).await?;
+        if identity.is_some() {
+            self.csrf(req)?;
+        }
+        Ok(identity)
+    }
+
+    fn csrf(&self, req: &HttpRequest) -> Result<(), ApiError> {
+        if self.preauthenticated {
+            return Ok(());
+        }
+        self.resolver.csrf(req)
+    }
+
+    async fn resolved_identity(&self, req: &HttpRequest) -> Resolved<Rc<Identity<U>>> {
         self.identity
             .get_or_init(|| async {
-                match self.token(req).await? {
+                match self.verified_token(req).await? {
                     None => Ok(None),
                     Some(token) => self
                         .resolver
@@ -107,6 +137,9 @@ impl<U: 'static> LazyIdentity<U> {
 pub(crate) trait Resolve<U> {
     fn messages(&self) -> &Messages;
     fn token<'a>(&'a self, req: &'a HttpRequest) -> LocalBoxFuture<'a, Resolved<Token>>;
+    /// The double-submit check, for a request its access cookie
+    /// authenticated (cookie mode, no `Authorization` header).
+    fn csrf(&self, req: &HttpRequest) -> Result<(), ApiError>;
     fn user<'a>(
         &'a self,
         req: &'a HttpRequest,
@@ -129,6 +162,14 @@ impl<S: UserStore> Resolve<S::User> for JwtAuth<S> {
             self.check_token(&token, GuardPoint::Protected).await?;
             Ok(Some(token))
         })
+    }
+
+    fn csrf(&self, req: &HttpRequest) -> Result<(), ApiError> {
+        if cookies::cookie_mode(self) && matches!(header_raw(self, req), Ok(None)) {
+            cookies::check_csrf(req, JwtAuth::messages(self))
+        } else {
+            Ok(())
+        }
     }
 
     /// simplejwt's `get_user`, then the tokens-valid-since cut-off.
@@ -173,8 +214,8 @@ pub(crate) async fn load_user<S: UserStore>(
 }
 
 /// The verified token of the request: from its header, else (cookie mode)
-/// from the access cookie, which an unsafe request must back with the CSRF
-/// header. `Ok(None)` without either.
+/// from the access cookie (the CSRF check comes after authentication).
+/// `Ok(None)` without either.
 fn raw_auth_token<S: UserStore>(jwt: &JwtAuth<S>, req: &HttpRequest) -> Resolved<Token> {
     if let Some(token) = header_token(jwt, req)? {
         return Ok(Some(token));
@@ -190,14 +231,30 @@ fn raw_auth_token<S: UserStore>(jwt: &JwtAuth<S>, req: &HttpRequest) -> Resolved
         .tokens()
         .verify_auth(raw)
         .map_err(|rejection| ApiError::no_valid_token_type(messages, &rejection))?;
-    cookies::check_csrf(req, messages)?;
     Ok(Some(token))
 }
 
 /// The verified token of the request's header: `Ok(None)` without one (or
 /// with another scheme).
 fn header_token<S: UserStore>(jwt: &JwtAuth<S>, req: &HttpRequest) -> Resolved<Token> {
-    let messages = JwtAuth::messages(jwt);
+    let Some(raw) = header_raw(jwt, req)? else {
+        return Ok(None);
+    };
+    match jwt.tokens().verify_auth(raw) {
+        Ok(token) => Ok(Some(token)),
+        Err(rejection) => Err(ApiError::no_valid_token_type(
+            JwtAuth::messages(jwt),
+            &rejection,
+        )),
+    }
+}
+
+/// The token of the request's header, unverified: `Ok(None)` without a
+/// header or with another scheme.
+fn header_raw<'r, S: UserStore>(
+    jwt: &JwtAuth<S>,
+    req: &'r HttpRequest,
+) -> Result<Option<&'r str>, ApiError> {
     let Some(header) = req.headers().get(jwt.header_name()) else {
         return Ok(None);
     };
@@ -217,12 +274,8 @@ fn header_token<S: UserStore>(jwt: &JwtAuth<S>, req: &HttpRequest) -> Resolved<T
         return Ok(None);
     }
     let (Some(raw), None) = (parts.next(), parts.next()) else {
-        return Err(ApiError::bad_authorization_header(messages));
+        return Err(ApiError::bad_authorization_header(JwtAuth::messages(jwt)));
     };
     // A token is ASCII; anything else cannot verify.
-    let raw = std::str::from_utf8(raw).unwrap_or_default();
-    match jwt.tokens().verify_auth(raw) {
-        Ok(token) => Ok(Some(token)),
-        Err(rejection) => Err(ApiError::no_valid_token_type(messages, &rejection)),
-    }
+    Ok(Some(std::str::from_utf8(raw).unwrap_or_default()))
 }

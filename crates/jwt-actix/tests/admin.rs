@@ -264,7 +264,12 @@ async fn an_admin_lists_trees_and_expires_tokens_trees_and_users() {
                 "limit",
                 "Ensure this value is less than or equal to 1000.",
             ),
-            ("offset=-1", "offset", "A valid integer is required."),
+            (
+                "offset=-1",
+                "offset",
+                "Ensure this value is greater than or equal to 0.",
+            ),
+            ("offset=1.5", "offset", "A valid integer is required."),
             ("state=gone", "state", "\"gone\" is not a valid choice."),
         ] {
             let answer = call(

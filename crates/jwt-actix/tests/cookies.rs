@@ -257,10 +257,11 @@ async fn cookie_mode_round_trips_and_needs_the_csrf_header_on_unsafe_requests() 
             "{name}"
         );
 
-        // A form body is refused before anything else is looked at.
+        // A form body is refused first (the contract's order), even
+        // without the CSRF header.
         let form = call(
             &app,
-            jar.request("POST", &refresh, Csrf::Echo)
+            jar.request("POST", &refresh, Csrf::None)
                 .insert_header((header::CONTENT_TYPE, "application/x-www-form-urlencoded"))
                 .set_payload("refresh=x")
                 .to_request(),
@@ -310,6 +311,23 @@ async fn cookie_mode_round_trips_and_needs_the_csrf_header_on_unsafe_requests() 
         )
         .await;
         assert_eq!(me.body["code"], "token_expired", "{name}: the family died");
+        // A dead access cookie on an unsafe request is the usual 401, not
+        // a CSRF refusal: authentication comes first.
+        let dead = call(
+            &app,
+            jar.request(
+                "POST",
+                &format!("{PREFIX}sessions/revoke-others/"),
+                Csrf::None,
+            )
+            .to_request(),
+        )
+        .await;
+        assert_eq!(
+            (dead.status, &dead.body["code"]),
+            (StatusCode::UNAUTHORIZED, &json!("token_expired")),
+            "{name}"
+        );
 
         // A new login; logout needs the header, then clears the cookies.
         let mut jar = Jar::default();
@@ -321,6 +339,17 @@ async fn cookie_mode_round_trips_and_needs_the_csrf_header_on_unsafe_requests() 
             csrf_refusal("CSRF token missing."),
             "{name}"
         );
+        let wrong = call(
+            &app,
+            jar.request("POST", &format!("{PREFIX}logout-all/"), Csrf::Wrong)
+                .to_request(),
+        )
+        .await;
+        assert_eq!(
+            (wrong.status, wrong.body),
+            csrf_refusal("CSRF token incorrect."),
+            "{name}"
+        );
         let me = call(
             &app,
             jar.request("GET", "/api/v1/me/", Csrf::None).to_request(),
@@ -329,7 +358,7 @@ async fn cookie_mode_round_trips_and_needs_the_csrf_header_on_unsafe_requests() 
         assert_eq!(
             me.status,
             StatusCode::OK,
-            "{name}: the refusal ended nothing"
+            "{name}: the refusals ended nothing"
         );
         let access = jar.value("access_token").unwrap();
         let out = call(&app, jar.request("POST", &logout, Csrf::Echo).to_request()).await;
@@ -422,7 +451,7 @@ async fn cookie_mode_refuses_forms_at_login_and_needs_the_refresh_cookie() {
         let answer = call(
             &app,
             test::TestRequest::post()
-                .uri(&format!("{PREFIX}logout/"))
+                .uri(&format!("{PREFIX}sessions/revoke-others/"))
                 .insert_header((header::COOKIE, "access_token=not.a.token"))
                 .to_request(),
         )
@@ -461,4 +490,87 @@ async fn body_mode_ignores_token_cookies() {
             "{name}"
         );
     }
+}
+
+#[actix_web::test]
+async fn a_browser_can_log_out_after_its_access_cookie_ran_out() {
+    for db in databases("http_cookies_logout") {
+        let name = db.name;
+        let (jwt, clock) = setup(&db, cookie_settings());
+        let app = test::init_service(common::app(jwt)).await;
+        let mut jar = Jar::default();
+        jar.take(&call(&app, login()).await);
+        // The access token (300 s) has run out, the refresh token has not.
+        clock.advance(Duration::from_secs(301));
+        let logout = format!("{PREFIX}logout/");
+        let refused = call(&app, jar.request("POST", &logout, Csrf::None).to_request()).await;
+        assert_eq!(
+            (refused.status, refused.body),
+            csrf_refusal("CSRF token missing."),
+            "{name}: the refresh cookie needs the header too"
+        );
+        let out = call(&app, jar.request("POST", &logout, Csrf::Echo).to_request()).await;
+        assert_eq!(out.status, StatusCode::NO_CONTENT, "{name}: {}", out.text);
+        assert_eq!(
+            set_cookies(&out.headers)["refresh_token"].max_age,
+            0,
+            "{name}"
+        );
+        let refresh = call(
+            &app,
+            jar.request("POST", &format!("{PREFIX}refresh/"), Csrf::Echo)
+                .to_request(),
+        )
+        .await;
+        assert_eq!(
+            refresh.body["code"], "token_expired",
+            "{name}: the session ended through its refresh token"
+        );
+
+        // Nothing valid left: 401, and the cookies are cleared all the same.
+        let mut stale = jar.clone();
+        stale.cookies.get_mut("refresh_token").unwrap().value = "not.a.token".into();
+        let answer = call(
+            &app,
+            stale.request("POST", &logout, Csrf::Echo).to_request(),
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{name}");
+        let cleared = set_cookies(&answer.headers);
+        assert_eq!(
+            ["access_token", "refresh_token", "csrftoken"].map(|c| cleared[c].max_age),
+            [0, 0, 0],
+            "{name}"
+        );
+
+        // No cookies at all: refresh/ is a 401, not a CSRF refusal.
+        let bare = call(
+            &app,
+            test::TestRequest::post()
+                .uri(&format!("{PREFIX}refresh/"))
+                .to_request(),
+        )
+        .await;
+        assert_eq!(
+            (bare.status, bare.body),
+            (
+                StatusCode::UNAUTHORIZED,
+                json!({"detail": "Authentication credentials were not provided."})
+            ),
+            "{name}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn cookie_mode_needs_the_registry() {
+    let tokens = TokenService::new(&common::token_settings()).unwrap();
+    let only_cookies = AuthSettings {
+        transport: Transport::Cookie,
+        ..AuthSettings::default()
+    };
+    let refused = JwtAuth::builder(tokens, only_cookies, TestStore::new())
+        .build()
+        .unwrap_err();
+    assert!(refused.to_string().contains("auth.transport"), "{refused}");
 }

@@ -185,7 +185,7 @@ pub(crate) fn token_tree(
             .load(conn)?;
         users.extend(connected);
     }
-    rows.sort_by(|a, b| a.created_at.cmp(&b.created_at).then(a.id.0.cmp(&b.id.0)));
+    sort_parents_first(&mut rows);
     let tree = describe(conn, rows, users, now, source)?;
     let found = tree
         .iter()
@@ -193,6 +193,43 @@ pub(crate) fn token_tree(
         .cloned()
         .ok_or(diesel::result::Error::NotFound)?;
     Ok(Some((found, tree)))
+}
+
+/// Orders a tree oldest first, a parent always before its children: a
+/// login's refresh token and its access token are registered in the same
+/// instant, so time alone cannot tell them apart; their depth can.
+fn sort_parents_first(rows: &mut [StoredToken]) {
+    let parents: HashMap<RowId, Option<RowId>> =
+        rows.iter().map(|row| (row.id, row.parent_id)).collect();
+    // Depths, memoised: each row is walked once. A parent outside the rows
+    // (archived) ends a walk; a cycle (no schema allows one) ends it too.
+    let mut depths: HashMap<RowId, usize> = HashMap::with_capacity(rows.len());
+    for row in rows.iter() {
+        let mut path = Vec::new();
+        let mut at = row.id;
+        let base = loop {
+            if let Some(known) = depths.get(&at) {
+                break *known + 1;
+            }
+            if path.contains(&at) {
+                break 0;
+            }
+            path.push(at);
+            match parents.get(&at).copied().flatten() {
+                Some(parent) if parents.contains_key(&parent) => at = parent,
+                _ => break 0,
+            }
+        };
+        for (steps, id) in path.iter().rev().enumerate() {
+            depths.entry(*id).or_insert(base + steps);
+        }
+    }
+    rows.sort_by(|a, b| {
+        a.created_at
+            .cmp(&b.created_at)
+            .then(depths.get(&a.id).cmp(&depths.get(&b.id)))
+            .then(a.id.0.cmp(&b.id.0))
+    });
 }
 
 /// Rows with their user, state and device.
@@ -228,4 +265,38 @@ fn describe(
             }
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(n: u128, parent: Option<u128>, at: i64) -> StoredToken {
+        let moment = Moment::from_unix_seconds(at);
+        StoredToken {
+            id: RowId(uuid::Uuid::from_u128(n)),
+            jti: n.to_string(),
+            token_type: "refresh".into(),
+            token_digest: String::new(),
+            parent_id: parent.map(|p| RowId(uuid::Uuid::from_u128(p))),
+            expired_at: moment,
+            internal_expired_at: moment,
+            created_at: moment,
+        }
+    }
+
+    #[test]
+    fn a_tree_is_oldest_first_with_parents_before_children_of_the_same_instant() {
+        // 9 is the root; 5 its access token, registered in the same
+        // instant with a smaller id; 7 a refresh later, 3 its access token.
+        let mut rows = vec![
+            row(3, Some(7), 20),
+            row(5, Some(9), 10),
+            row(7, Some(9), 20),
+            row(9, None, 10),
+        ];
+        sort_parents_first(&mut rows);
+        let order: Vec<String> = rows.iter().map(|r| r.jti.clone()).collect();
+        assert_eq!(order, ["9", "5", "7", "3"]);
+    }
 }

@@ -75,8 +75,15 @@ fn token_query(req: &HttpRequest) -> Result<TokenQuery, ApiError> {
     };
     let mut number = |name: &'static str, default: u32, max: u32| match text(name) {
         None => default,
-        Some(value) => match value.trim().parse::<u32>() {
-            Ok(number) if number <= max => number,
+        Some(value) => match value.trim().parse::<i64>() {
+            Ok(number) if number < 0 => {
+                errors.push((
+                    name,
+                    "Ensure this value is greater than or equal to 0.".to_owned(),
+                ));
+                default
+            }
+            Ok(number) if number <= i64::from(max) => u32::try_from(number).unwrap_or(default),
             Ok(_) => {
                 errors.push((
                     name,

@@ -3,7 +3,7 @@
 //! only for an authenticated request (the middleware must wrap them), and
 //! only about the caller's own sessions.
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use jwt_registry::types::{Moment, RowId};
 use jwt_registry::{EndSessions, Session};
 use serde_json::{Value, json};
@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::{blocking, registry_of};
 use crate::auth::JwtAuth;
 use crate::cookies;
-use crate::error::ApiError;
+use crate::error::{ApiError, Failure};
 use crate::extractors::Authenticated;
 use crate::store::UserStore;
 use crate::views::jwt_auth;
@@ -93,23 +93,55 @@ pub async fn revoke_others<S: UserStore>(
 }
 
 /// `POST logout/` → 204: the current session. In cookie mode the token
-/// cookies are removed too.
+/// cookies are removed too, and a request whose access cookie has run out
+/// is answered through its refresh cookie (with the CSRF header), so a
+/// browser can always log out; without either token the 401 still clears
+/// the cookies.
 pub async fn logout<S: UserStore>(
     req: HttpRequest,
-    auth: Authenticated<S::User>,
+    auth: Result<Authenticated<S::User>, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
     let jwt = jwt_auth::<S>(&req)?;
     let registry = registry_of(&jwt)?;
-    let (user, jti) = caller(&jwt, &auth);
+    let cookie_mode = cookies::cookie_mode(&jwt);
+    let (user, jti) = match auth {
+        Ok(auth) => caller(&jwt, &auth),
+        Err(refused) if cookie_mode && refused.failure() != Failure::CsrfFailed => {
+            cookies::check_csrf(&req, jwt.messages())?;
+            match refresh_cookie_session(&jwt, &req) {
+                Some(session) => session,
+                None => {
+                    let mut response = refused.error_response();
+                    cookies::clear_tokens_of(&req, response.headers_mut());
+                    return Ok(response);
+                }
+            }
+        }
+        Err(refused) => return Err(refused),
+    };
     blocking(&jwt, move || {
         registry.end_sessions(&user, EndSessions::Current { current_jti: &jti })
     })
     .await?;
     let mut response = HttpResponse::NoContent();
-    if cookies::cookie_mode(&jwt) {
+    if cookie_mode {
         cookies::clear_tokens(&req, &mut response);
     }
     Ok(response.finish())
+}
+
+/// The user and `jti` of the request's refresh cookie, when it holds a
+/// refresh token that is signed and unexpired (force-expired or not: ending
+/// a dead session changes nothing).
+fn refresh_cookie_session<S: UserStore>(
+    jwt: &JwtAuth<S>,
+    req: &HttpRequest,
+) -> Option<(String, String)> {
+    let raw = cookies::cookie(req, cookies::REFRESH_COOKIE)?;
+    let tokens = jwt.tokens();
+    let token = tokens.verify(raw, tokens.refresh_type()).ok()?;
+    let user = token.user_id()?.to_string();
+    Some((user, token.jti().to_owned()))
 }
 
 /// `POST logout-all/` → 200 `{"revoked": n}`: every session of the caller.

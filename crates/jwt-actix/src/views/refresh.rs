@@ -24,9 +24,9 @@ use crate::store::UserStore;
 /// login is that old.
 ///
 /// In cookie mode the refresh token comes from its cookie (401 "not
-/// provided" without one), the request needs the CSRF header, the body is
-/// not read for a token, and the answer is `{}` with the new tokens in
-/// cookies.
+/// provided" without one; the body, JSON only, is not read for a token),
+/// the request needs the CSRF header once the token and its user are
+/// checked, and the answer is `{}` with the new tokens in cookies.
 pub async fn refresh<S: UserStore>(
     req: HttpRequest,
     payload: Payload,
@@ -35,7 +35,6 @@ pub async fn refresh<S: UserStore>(
     let messages = jwt.messages();
     let cookie_mode = cookies::cookie_mode(&jwt);
     let raw = if cookie_mode {
-        cookies::check_csrf(&req, messages)?;
         read_body(&jwt, &req, payload).await?;
         cookies::cookie(&req, cookies::REFRESH_COOKIE)
             .map(str::to_owned)
@@ -50,6 +49,10 @@ pub async fn refresh<S: UserStore>(
         .map_err(|err| ApiError::token(messages, &err))?;
     jwt.check_token(&presented, GuardPoint::Refresh).await?;
     let user = load_user(&jwt, &presented).await?;
+    if cookie_mode {
+        // After authentication, before anything is spent (DRF's order).
+        cookies::check_csrf(&req, messages)?;
+    }
     #[cfg(feature = "registry")]
     crate::registry::spend(&jwt, &presented, &raw).await?;
     let access = tokens
