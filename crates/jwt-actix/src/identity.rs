@@ -99,14 +99,10 @@ impl<U: 'static> LazyIdentity<U> {
             .clone()
     }
 
-    /// The user and token, resolved once; then, for a token from a cookie,
-    /// the CSRF check (DRF's order: authentication, then CSRF).
+    /// The user and token, resolved once, the CSRF check of a token from a
+    /// cookie included (see [`Resolve::user`]).
     pub(crate) async fn identity(&self, req: &HttpRequest) -> Resolved<Rc<Identity<U>>> {
-        let identity = self.resolved_identity(req).await?;
-        if identity.is_some() {
-            self.csrf(req)?;
-        }
-        Ok(identity)
+        self.resolved_identity(req).await
     }
 
     fn csrf(&self, req: &HttpRequest) -> Result<(), ApiError> {
@@ -165,14 +161,15 @@ impl<S: UserStore> Resolve<S::User> for JwtAuth<S> {
     }
 
     fn csrf(&self, req: &HttpRequest) -> Result<(), ApiError> {
-        if cookies::cookie_mode(self) && matches!(header_raw(self, req), Ok(None)) {
+        if cookies::cookie_mode(self) && !has_header_token(self, req) {
             cookies::check_csrf(req, JwtAuth::messages(self))
         } else {
             Ok(())
         }
     }
 
-    /// simplejwt's `get_user`, then the tokens-valid-since cut-off.
+    /// simplejwt's `get_user`, then the tokens-valid-since cut-off, then the
+    /// CSRF check of a token from a cookie, before listeners hear of it.
     fn user<'a>(
         &'a self,
         req: &'a HttpRequest,
@@ -180,6 +177,8 @@ impl<S: UserStore> Resolve<S::User> for JwtAuth<S> {
     ) -> LocalBoxFuture<'a, Result<Identity<S::User>, ApiError>> {
         Box::pin(async move {
             let user = load_user(self, &token).await?;
+            // DRF's order: authentication, then CSRF, then anything else.
+            Resolve::<S::User>::csrf(self, req)?;
             self.emit_authenticated(req, &user, &token).await?;
             Ok(Identity::new(user, token))
         })
@@ -247,6 +246,12 @@ fn header_token<S: UserStore>(jwt: &JwtAuth<S>, req: &HttpRequest) -> Resolved<T
             &rejection,
         )),
     }
+}
+
+/// Whether the request names a token in its header (with an accepted
+/// scheme), valid or not: such a request needs no CSRF check.
+pub(crate) fn has_header_token<S: UserStore>(jwt: &JwtAuth<S>, req: &HttpRequest) -> bool {
+    !matches!(header_raw(jwt, req), Ok(None))
 }
 
 /// The token of the request's header, unverified: `Ok(None)` without a

@@ -543,6 +543,25 @@ async fn a_browser_can_log_out_after_its_access_cookie_ran_out() {
             "{name}"
         );
 
+        // Header clients and bare requests get the plain 401 from logout/,
+        // never a CSRF refusal, even with a refresh cookie around.
+        let expired_header = jar.value("access_token").unwrap();
+        for (request, what) in [
+            (
+                jar.request("POST", &logout, Csrf::None)
+                    .insert_header(("Authorization", format!("Bearer {expired_header}"))),
+                "an expired bearer token",
+            ),
+            (test::TestRequest::post().uri(&logout), "no credentials"),
+        ] {
+            let answer = call(&app, request.to_request()).await;
+            assert_eq!(answer.status, StatusCode::UNAUTHORIZED, "{name}: {what}");
+            assert!(
+                answer.headers.get(header::SET_COOKIE).is_none(),
+                "{name}: {what}: cookies untouched"
+            );
+        }
+
         // No cookies at all: refresh/ is a 401, not a CSRF refusal.
         let bare = call(
             &app,

@@ -2,7 +2,7 @@
 //! token's whole login tree, each token with its user, device and state
 //! (the Rust form of the Django package's admin pages).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
 
@@ -206,12 +206,13 @@ fn sort_parents_first(rows: &mut [StoredToken]) {
     let mut depths: HashMap<RowId, usize> = HashMap::with_capacity(rows.len());
     for row in rows.iter() {
         let mut path = Vec::new();
+        let mut on_path = HashSet::new();
         let mut at = row.id;
         let base = loop {
             if let Some(known) = depths.get(&at) {
                 break *known + 1;
             }
-            if path.contains(&at) {
+            if !on_path.insert(at) {
                 break 0;
             }
             path.push(at);

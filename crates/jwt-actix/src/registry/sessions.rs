@@ -3,6 +3,7 @@
 //! only for an authenticated request (the middleware must wrap them), and
 //! only about the caller's own sessions.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use jwt_registry::types::{Moment, RowId};
 use jwt_registry::{EndSessions, Session};
@@ -11,8 +12,9 @@ use serde_json::{Value, json};
 use super::{blocking, registry_of};
 use crate::auth::JwtAuth;
 use crate::cookies;
-use crate::error::{ApiError, Failure};
+use crate::error::ApiError;
 use crate::extractors::Authenticated;
+use crate::identity::has_header_token;
 use crate::store::UserStore;
 use crate::views::jwt_auth;
 
@@ -95,8 +97,8 @@ pub async fn revoke_others<S: UserStore>(
 /// `POST logout/` → 204: the current session. In cookie mode the token
 /// cookies are removed too, and a request whose access cookie has run out
 /// is answered through its refresh cookie (with the CSRF header), so a
-/// browser can always log out; without either token the 401 still clears
-/// the cookies.
+/// browser can always log out; when that cookie holds no valid token either
+/// the 401 still clears the cookies.
 pub async fn logout<S: UserStore>(
     req: HttpRequest,
     auth: Result<Authenticated<S::User>, ApiError>,
@@ -106,7 +108,15 @@ pub async fn logout<S: UserStore>(
     let cookie_mode = cookies::cookie_mode(&jwt);
     let (user, jti) = match auth {
         Ok(auth) => caller(&jwt, &auth),
-        Err(refused) if cookie_mode && refused.failure() != Failure::CsrfFailed => {
+        // A browser whose access cookie failed: its refresh cookie names
+        // the session. Header clients and requests without the cookie get
+        // the refusal as it is.
+        Err(refused)
+            if cookie_mode
+                && refused.status() == StatusCode::UNAUTHORIZED
+                && !has_header_token(&jwt, &req)
+                && cookies::cookie(&req, cookies::REFRESH_COOKIE).is_some() =>
+        {
             cookies::check_csrf(&req, jwt.messages())?;
             match refresh_cookie_session(&jwt, &req) {
                 Some(session) => session,
