@@ -47,6 +47,7 @@ struct Inner<S: UserStore> {
     wants_authentications: bool,
     password_slots: Arc<Semaphore>,
     header_name: HeaderName,
+    jwks: serde_json::Value,
     #[cfg(feature = "registry")]
     registry: Option<RegistryParts>,
 }
@@ -188,10 +189,9 @@ impl<S: UserStore> JwtAuthBuilder<S> {
                 })
             }
         };
-        let header_name = HeaderName::from_bytes(self.settings.auth_header_name.as_bytes())
-            .map_err(|_| {
-                SettingsError::new("auth.auth_header_name", "is not a valid header name")
-            })?;
+        let header_name = self.settings.header_name()?;
+        // The keys never change: their JWKS document is built once.
+        let jwks = self.tokens.keys().jwks();
         let slots = self
             .password_concurrency
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, NonZeroUsize::get));
@@ -210,6 +210,7 @@ impl<S: UserStore> JwtAuthBuilder<S> {
                 wants_authentications,
                 password_slots: Arc::new(Semaphore::new(slots)),
                 header_name,
+                jwks,
                 #[cfg(feature = "registry")]
                 registry,
             }),
@@ -285,6 +286,11 @@ impl<S: UserStore> JwtAuth<S> {
 
     pub(crate) fn header_name(&self) -> &HeaderName {
         &self.inner.header_name
+    }
+
+    /// The JWKS document of the token service's keys, built at start-up.
+    pub(crate) fn jwks(&self) -> &serde_json::Value {
+        &self.inner.jwks
     }
 
     /// The middleware that attaches the user to requests, lazily.

@@ -30,11 +30,6 @@ enum Format {
     Form,
 }
 
-enum Body {
-    Complete(Bytes),
-    TooLarge,
-}
-
 impl RequestData {
     /// Reads and parses the body: 415 for a content type other than JSON or
     /// form (or none, with bytes), 413 past `limit` bytes (counting what is
@@ -87,17 +82,13 @@ impl RequestData {
                 _ => Err(ApiError::unsupported_media_type(messages, "")),
             };
         };
-        let body = if declared_length(req).is_some_and(|length| length > limit as u64) {
-            Body::TooLarge
-        } else {
-            read_limited(&mut payload, limit)
-                .await
-                .map_err(|reason| ApiError::json_parse(messages, reason))?
-        };
-        let bytes = match body {
-            Body::TooLarge => return Err(ApiError::payload_too_large(messages)),
-            Body::Complete(bytes) => bytes,
-        };
+        if declared_length(req).is_some_and(|length| length > limit as u64) {
+            return Err(ApiError::payload_too_large(messages));
+        }
+        let bytes = read_limited(&mut payload, limit)
+            .await
+            .map_err(|reason| ApiError::json_parse(messages, reason))?
+            .ok_or_else(|| ApiError::payload_too_large(messages))?;
         if bytes.is_empty() {
             return Ok(RequestData::default());
         }
@@ -146,16 +137,17 @@ fn declared_length(req: &HttpRequest) -> Option<u64> {
         .and_then(|value| value.trim().parse::<u64>().ok())
 }
 
-async fn read_limited(payload: &mut Payload, limit: usize) -> Result<Body, &'static str> {
+/// The whole body, or `None` once it passes `limit` bytes.
+async fn read_limited(payload: &mut Payload, limit: usize) -> Result<Option<Bytes>, &'static str> {
     let mut body = BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|_| "the body could not be read")?;
         if body.len() + chunk.len() > limit {
-            return Ok(Body::TooLarge);
+            return Ok(None);
         }
         body.extend_from_slice(&chunk);
     }
-    Ok(Body::Complete(body.freeze()))
+    Ok(Some(body.freeze()))
 }
 
 /// Whether a string field is trimmed (DRF's `trim_whitespace`).
@@ -246,14 +238,12 @@ impl<'a> FieldReader<'a> {
     /// that is no longer valid): its error joins the others, in field order.
     pub fn refuse(&mut self, name: &'a str, message: &str) {
         self.errors.push((name, message.to_owned()));
-        let read = std::mem::take(&mut self.read);
-        let place = |field: &str| {
+        let read = &self.read;
+        self.errors.sort_by_key(|(field, _)| {
             read.iter()
-                .position(|known| *known == field)
+                .position(|known| known == field)
                 .unwrap_or(usize::MAX)
-        };
-        self.errors.sort_by_key(|(field, _)| place(field));
-        self.read = read;
+        });
     }
 
     fn keep<T>(

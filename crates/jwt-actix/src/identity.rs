@@ -99,12 +99,6 @@ impl<U: 'static> LazyIdentity<U> {
             .clone()
     }
 
-    /// The user and token, resolved once, the CSRF check of a token from a
-    /// cookie included (see [`Resolve::user`]).
-    pub(crate) async fn identity(&self, req: &HttpRequest) -> Resolved<Rc<Identity<U>>> {
-        self.resolved_identity(req).await
-    }
-
     fn csrf(&self, req: &HttpRequest) -> Result<(), ApiError> {
         if self.preauthenticated {
             return Ok(());
@@ -112,7 +106,9 @@ impl<U: 'static> LazyIdentity<U> {
         self.resolver.csrf(req)
     }
 
-    async fn resolved_identity(&self, req: &HttpRequest) -> Resolved<Rc<Identity<U>>> {
+    /// The user and token, resolved once, the CSRF check of a token from a
+    /// cookie included (see [`Resolve::user`]).
+    pub(crate) async fn identity(&self, req: &HttpRequest) -> Resolved<Rc<Identity<U>>> {
         self.identity
             .get_or_init(|| async {
                 match self.verified_token(req).await? {

@@ -76,6 +76,20 @@ impl AuthSettings {
         jwt_core::load_section(config, "auth")
     }
 
+    /// `auth_header_name`, parsed.
+    pub fn header_name(
+        &self,
+    ) -> Result<actix_web::http::header::HeaderName, jwt_core::SettingsError> {
+        actix_web::http::header::HeaderName::from_bytes(self.auth_header_name.as_bytes()).map_err(
+            |_| {
+                jwt_core::SettingsError::new(
+                    "auth.auth_header_name",
+                    format!("{:?} is not a valid header name", self.auth_header_name),
+                )
+            },
+        )
+    }
+
     /// Refuses what cannot work: no header type, an empty or invalid header
     /// name, a zero body limit, settings that need others.
     pub fn check(&self) -> Result<(), jwt_core::SettingsError> {
@@ -91,14 +105,7 @@ impl AuthSettings {
                 "must list at least one word, without spaces",
             ));
         }
-        if actix_web::http::header::HeaderName::from_bytes(self.auth_header_name.as_bytes())
-            .is_err()
-        {
-            return Err(E::new(
-                "auth.auth_header_name",
-                format!("{:?} is not a valid header name", self.auth_header_name),
-            ));
-        }
+        self.header_name()?;
         if self.max_body_bytes == 0 {
             return Err(E::new("auth.max_body_bytes", "must be greater than zero"));
         }

@@ -47,11 +47,10 @@ impl Key {
         let bytes = hash.as_ref();
         let mut id = [0u8; 16];
         id.copy_from_slice(&bytes[..16]);
-        id[6] = (id[6] & 0x0f) | 0x80;
-        id[8] = (id[8] & 0x3f) | 0x80;
         Key {
-            digest: bytes.iter().map(|byte| format!("{byte:02x}")).collect(),
-            id: RowId(uuid::Uuid::from_bytes(id)),
+            digest: jwt_registry::hex(bytes),
+            // A version 8 (custom) UUID from the digest's first 16 bytes.
+            id: RowId(uuid::Builder::from_custom_bytes(id).into_uuid()),
         }
     }
 }

@@ -3,6 +3,7 @@
 use diesel::connection::SimpleConnection;
 use diesel::sql_types::{Array, Text};
 use diesel::{PgConnection, QueryableByName, RunQueryDsl};
+use jwt_core::RequestInfo;
 use jwt_registry::db::{DbConnection, DbError};
 use jwt_registry::{Cleanup, Context, Step};
 
@@ -38,9 +39,10 @@ impl Step for ConnectInterlocutor {
         };
         // No request (a registration from code): still connected, to an
         // interlocutor that says nothing.
-        let request = context.request.clone().unwrap_or_default();
-        let recognized = recognize(&request);
-        let ip = client_ip(&request, &self.proxies);
+        let none = RequestInfo::default();
+        let request = context.request.as_ref().unwrap_or(&none);
+        let recognized = recognize(request);
+        let ip = client_ip(request, &self.proxies);
         connector::connect(conn, &registration.ids(), &recognized, ip, context.now)?;
         Ok(())
     }

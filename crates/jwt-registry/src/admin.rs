@@ -2,14 +2,14 @@
 //! token's whole login tree, each token with its user, device and state
 //! (the Rust form of the Django package's admin pages).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use diesel::prelude::*;
 
 use crate::db::{DbConnection, DbError, MultiBackend};
 use crate::models::StoredToken;
 use crate::schema::{jwt_token, jwt_token_user_connection};
-use crate::sessions::{SessionDetails, SessionDetailsSource};
+use crate::sessions::{SessionDetails, SessionDetailsSource, walk_up};
 use crate::token_manager;
 use crate::types::{Moment, RowId};
 
@@ -201,29 +201,9 @@ pub(crate) fn token_tree(
 fn sort_parents_first(rows: &mut [StoredToken]) {
     let parents: HashMap<RowId, Option<RowId>> =
         rows.iter().map(|row| (row.id, row.parent_id)).collect();
-    // Depths, memoised: each row is walked once. A parent outside the rows
-    // (archived) ends a walk; a cycle (no schema allows one) ends it too.
     let mut depths: HashMap<RowId, usize> = HashMap::with_capacity(rows.len());
     for row in rows.iter() {
-        let mut path = Vec::new();
-        let mut on_path = HashSet::new();
-        let mut at = row.id;
-        let base = loop {
-            if let Some(known) = depths.get(&at) {
-                break *known + 1;
-            }
-            if !on_path.insert(at) {
-                break 0;
-            }
-            path.push(at);
-            match parents.get(&at).copied().flatten() {
-                Some(parent) if parents.contains_key(&parent) => at = parent,
-                _ => break 0,
-            }
-        };
-        for (steps, id) in path.iter().rev().enumerate() {
-            depths.entry(*id).or_insert(base + steps);
-        }
+        walk_up(row.id, &parents, &mut depths, |_| 0, |depth| depth + 1);
     }
     rows.sort_by(|a, b| {
         a.created_at

@@ -55,7 +55,7 @@ pub mod types;
 pub use admin::{TokenInfo, TokenPage, TokenQuery, TokenState};
 pub use models::StoredToken;
 pub use pipeline::{Context, Pipeline, Step};
-pub use record::{Pair, TokenRecord};
+pub use record::{Pair, TokenRecord, hex};
 pub use refresh::{RefreshPolicy, Spent};
 pub use registry::{
     Cleanup, EndSessions, MIGRATIONS, OpenError, Registry, RegistryBuilder, RegistryListener,

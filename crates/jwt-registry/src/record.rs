@@ -27,12 +27,7 @@ pub struct TokenRecord {
 impl TokenRecord {
     /// The record of a verified or minted token and the string it travels as.
     pub fn new(token: &Token, encoded: &str) -> Self {
-        let hash = digest::digest(&digest::SHA256, encoded.as_bytes());
-        let digest = hash
-            .as_ref()
-            .iter()
-            .map(|byte| format!("{byte:02x}"))
-            .collect();
+        let digest = hex(digest::digest(&digest::SHA256, encoded.as_bytes()).as_ref());
         TokenRecord {
             jti: token.jti().to_owned(),
             token_type: token.token_type().name().to_owned(),
@@ -60,4 +55,14 @@ pub struct Pair {
     pub token: TokenRecord,
     /// Its parent.
     pub parent: Option<TokenRecord>,
+}
+
+/// Lowercase hex of `bytes` (the digests the tables store).
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut text = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        let _ = write!(text, "{byte:02x}");
+    }
+    text
 }

@@ -498,9 +498,7 @@ impl Registry {
             let deleted = diesel::sql_query(sql)
                 .bind::<Text, _>(user_id)
                 .execute(conn)?;
-            for cleanup in &self.inner.cleanups {
-                cleanup.clean(conn)?;
-            }
+            self.run_cleanups(conn)?;
             Ok::<_, DbError>(deleted)
         })?;
         Ok(deleted as u64)
@@ -510,12 +508,15 @@ impl Registry {
         if self.inner.cleanups.is_empty() {
             return Ok(());
         }
-        write_transaction(conn, |conn| {
-            for cleanup in &self.inner.cleanups {
-                cleanup.clean(conn)?;
-            }
-            Ok(())
-        })
+        write_transaction(conn, |conn| self.run_cleanups(conn))
+    }
+
+    /// The cleanups, in the caller's transaction.
+    fn run_cleanups(&self, conn: &mut DbConnection) -> Result<(), DbError> {
+        for cleanup in &self.inner.cleanups {
+            cleanup.clean(conn)?;
+        }
+        Ok(())
     }
 
     fn cutoff(&self, older_than: Duration) -> Moment {

@@ -1,12 +1,11 @@
 //! Sessions: a user's login trees, each named by its root token, with the
 //! device that used it last.
 
-use std::collections::{BTreeMap, HashMap};
-
-use diesel::prelude::*;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::db::{DbConnection, DbError};
-use crate::schema::{jwt_token, jwt_token_user_connection};
+use crate::models::StoredToken;
+use crate::token_manager;
 use crate::types::{Moment, RowId};
 
 /// What a session's last token was issued to, as shown to its user: the
@@ -52,52 +51,22 @@ pub struct Session {
     pub current: bool,
 }
 
-/// A token of a user, as much as sessions need.
-#[derive(Clone, Debug, Queryable)]
-pub(crate) struct Member {
-    pub id: RowId,
-    pub jti: String,
-    pub token_type: String,
-    pub parent_id: Option<RowId>,
-    pub expired_at: Moment,
-    pub internal_expired_at: Moment,
-    pub created_at: Moment,
-}
-
-impl Member {
-    fn is_active(&self, now: Moment) -> bool {
-        self.expired_at >= self.internal_expired_at && self.internal_expired_at > now
-    }
-}
-
 /// A user's tokens grouped into trees: root id → members.
 pub(crate) struct Trees {
-    pub groups: BTreeMap<RowId, Vec<Member>>,
+    pub groups: BTreeMap<RowId, Vec<StoredToken>>,
 }
 
 impl Trees {
     /// Every token of `user_id`, grouped by the root each descends from.
     /// A token whose parent is gone (archived) is a root of its own.
     pub fn of_user(conn: &mut DbConnection, user_id: &str) -> Result<Trees, DbError> {
-        let members: Vec<Member> = jwt_token::table
-            .inner_join(jwt_token_user_connection::table)
-            .filter(jwt_token_user_connection::user_id.eq(user_id))
-            .select((
-                jwt_token::id,
-                jwt_token::jti,
-                jwt_token::token_type,
-                jwt_token::parent_id,
-                jwt_token::expired_at,
-                jwt_token::internal_expired_at,
-                jwt_token::created_at,
-            ))
-            .load(conn)?;
+        let members = token_manager::find_by_user(conn, user_id)?;
         let parents: HashMap<RowId, Option<RowId>> = members
             .iter()
             .map(|member| (member.id, member.parent_id))
             .collect();
         let mut roots: HashMap<RowId, RowId> = HashMap::new();
-        let mut groups: BTreeMap<RowId, Vec<Member>> = BTreeMap::new();
+        let mut groups: BTreeMap<RowId, Vec<StoredToken>> = BTreeMap::new();
         for member in members {
             let root = root_of(member.id, &parents, &mut roots);
             groups.entry(root).or_default().push(member);
@@ -114,41 +83,64 @@ impl Trees {
     }
 
     /// The roots of the trees that hold an active refresh token.
-    pub fn alive(&self, now: Moment) -> impl Iterator<Item = (&RowId, &Vec<Member>)> {
+    pub fn alive(&self, now: Moment) -> impl Iterator<Item = (&RowId, &Vec<StoredToken>)> {
         self.groups.iter().filter(move |(_, members)| {
             members
                 .iter()
-                .any(|member| member.token_type == "refresh" && member.is_active(now))
+                .any(|member| member.token_type == "refresh" && !member.is_expired(now))
         })
     }
 }
 
-/// The root of `id`, following parents inside the user's tokens; memoised,
-/// and safe against a cycle (which the schema cannot hold, but a hand-edited
-/// database might).
+/// The root of `id`, following parents inside the user's tokens;
+/// memoised, and safe against a cycle (which the schema cannot hold, but a
+/// hand-edited database might).
 fn root_of(
     id: RowId,
     parents: &HashMap<RowId, Option<RowId>>,
     roots: &mut HashMap<RowId, RowId>,
 ) -> RowId {
-    let mut path = Vec::new();
-    let mut at = id;
-    let root = loop {
-        if let Some(root) = roots.get(&at) {
-            break *root;
-        }
-        path.push(at);
+    walk_up(id, parents, roots, |root| root, |root| root)
+}
+
+/// Walks from `id` up through `parents` (only those in the map) to a root
+/// or a node whose value `memo` knows, then gives every node on the way its
+/// value: `at_root(root)` for the top one, `step(parent's value)` below it.
+/// Each node is walked once however many calls share `memo`; a cycle ends
+/// the walk as if at a root.
+pub(crate) fn walk_up<T: Copy>(
+    id: RowId,
+    parents: &HashMap<RowId, Option<RowId>>,
+    memo: &mut HashMap<RowId, T>,
+    at_root: impl Fn(RowId) -> T,
+    step: impl Fn(T) -> T,
+) -> T {
+    if let Some(known) = memo.get(&id) {
+        return *known;
+    }
+    let mut path = vec![id];
+    let mut on_path = HashSet::from([id]);
+    // The value of the last node on the path.
+    let mut value = loop {
+        let at = path[path.len() - 1];
         match parents.get(&at).copied().flatten() {
-            Some(parent) if parents.contains_key(&parent) && !path.contains(&parent) => {
-                at = parent;
+            Some(parent) if parents.contains_key(&parent) && !on_path.contains(&parent) => {
+                if let Some(known) = memo.get(&parent) {
+                    break step(*known);
+                }
+                path.push(parent);
+                on_path.insert(parent);
             }
-            _ => break at,
+            _ => break at_root(at),
         }
     };
-    for step in path {
-        roots.insert(step, root);
+    let mut of_id = value;
+    for node in path.iter().rev() {
+        memo.insert(*node, value);
+        of_id = value;
+        value = step(value);
     }
-    root
+    of_id
 }
 
 /// The sessions of a user that are alive, newest first.
@@ -174,7 +166,7 @@ pub(crate) fn sessions(
             .map(|member| (member.id, member.created_at));
         let expires_at = members
             .iter()
-            .filter(|member| member.token_type == "refresh" && member.is_active(now))
+            .filter(|member| member.token_type == "refresh" && !member.is_expired(now))
             .map(|member| member.internal_expired_at)
             .max()
             .unwrap_or(now);

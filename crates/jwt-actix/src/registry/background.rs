@@ -21,7 +21,11 @@ impl Background {
             .name("jwt-registration".into())
             .spawn(move || {
                 for job in jobs {
-                    job();
+                    // A panicking job (an app's step) must not stop the
+                    // worker: later jobs would then run on the caller.
+                    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(job)).is_err() {
+                        tracing::error!("a background registration panicked");
+                    }
                 }
             })?;
         Ok(Background {

@@ -60,7 +60,7 @@ pub async fn jwks<S: UserStore>(req: HttpRequest) -> Result<HttpResponse, ApiErr
             actix_web::http::header::CACHE_CONTROL,
             "public, max-age=300",
         ))
-        .json(jwt.tokens().keys().jwks()))
+        .json(jwt.jwks()))
 }
 
 /// The body of a token view, read with the configured limit; forms are
