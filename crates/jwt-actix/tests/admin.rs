@@ -56,6 +56,16 @@ async fn me(auth: jwt_actix::Authenticated<common::User>) -> actix_web::HttpResp
     actix_web::HttpResponse::Ok().json(json!({"id": auth.user().id}))
 }
 
+/// The token routes with the admin API, and `/api/v1/me/`.
+fn admin_app(jwt: &JwtAuth<TestStore>) -> impl FnOnce(&mut web::ServiceConfig) + use<> {
+    let routes = jwt.token_routes().admin(true).configure();
+    move |cfg| {
+        cfg.service(web::scope(PREFIX).configure(routes)).service(
+            protected_resource::<common::User>("/api/v1/me/", "GET").route(web::get().to(me)),
+        );
+    }
+}
+
 fn path(tail: &str) -> String {
     format!("{PREFIX}/{tail}")
 }
@@ -96,16 +106,8 @@ async fn only_an_admin_may_use_the_admin_api() {
     for db in databases("http_admin_refusals") {
         let name = db.name;
         let (jwt, _) = setup(&db);
-        let app = test::init_service(
-            App::new()
-                .wrap(jwt.middleware())
-                .service(web::scope(PREFIX).configure(jwt.token_routes().admin(true).configure()))
-                .service(
-                    protected_resource::<common::User>("/api/v1/me/", "GET")
-                        .route(web::get().to(me)),
-                ),
-        )
-        .await;
+        let app =
+            test::init_service(App::new().wrap(jwt.middleware()).configure(admin_app(&jwt))).await;
         let alice = text(&call(&app, login("alice", CHROME)).await.body["access"]);
         let carol = text(&call(&app, login("carol", CHROME)).await.body["access"]);
         let forbidden = (
@@ -176,16 +178,8 @@ async fn an_admin_lists_trees_and_expires_tokens_trees_and_users() {
     for db in databases("http_admin") {
         let name = db.name;
         let (jwt, clock) = setup(&db);
-        let app = test::init_service(
-            App::new()
-                .wrap(jwt.middleware())
-                .service(web::scope(PREFIX).configure(jwt.token_routes().admin(true).configure()))
-                .service(
-                    protected_resource::<common::User>("/api/v1/me/", "GET")
-                        .route(web::get().to(me)),
-                ),
-        )
-        .await;
+        let app =
+            test::init_service(App::new().wrap(jwt.middleware()).configure(admin_app(&jwt))).await;
         let admin = text(&call(&app, login("carol", CHROME)).await.body["access"]);
         clock.advance(Duration::from_secs(10));
         let desktop = call(&app, login("alice", CHROME)).await.body;

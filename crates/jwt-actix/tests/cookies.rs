@@ -147,10 +147,17 @@ enum Csrf {
 }
 
 fn login() -> actix_http::Request {
-    test::TestRequest::post()
-        .uri(&format!("{PREFIX}obtain/"))
-        .set_json(json!({"username": "alice", "password": PASSWORD}))
-        .to_request()
+    common::post_json(
+        &format!("{PREFIX}obtain/"),
+        json!({"username": "alice", "password": PASSWORD}),
+    )
+}
+
+fn not_provided() -> (StatusCode, Value) {
+    (
+        StatusCode::UNAUTHORIZED,
+        json!({"detail": "Authentication credentials were not provided."}),
+    )
 }
 
 fn csrf_refusal(reason: &str) -> (StatusCode, Value) {
@@ -425,14 +432,7 @@ async fn cookie_mode_refuses_forms_at_login_and_needs_the_refresh_cookie() {
                 .to_request(),
         )
         .await;
-        assert_eq!(
-            (answer.status, answer.body),
-            (
-                StatusCode::UNAUTHORIZED,
-                json!({"detail": "Authentication credentials were not provided."})
-            ),
-            "{name}"
-        );
+        assert_eq!((answer.status, answer.body), not_provided(), "{name}");
 
         // A bearer header still works, and needs no CSRF header: a page of
         // another site cannot set it.
@@ -481,14 +481,7 @@ async fn body_mode_ignores_token_cookies() {
                 .to_request(),
         )
         .await;
-        assert_eq!(
-            (me.status, me.body),
-            (
-                StatusCode::UNAUTHORIZED,
-                json!({"detail": "Authentication credentials were not provided."})
-            ),
-            "{name}"
-        );
+        assert_eq!((me.status, me.body), not_provided(), "{name}");
     }
 }
 
@@ -570,14 +563,7 @@ async fn a_browser_can_log_out_after_its_access_cookie_ran_out() {
                 .to_request(),
         )
         .await;
-        assert_eq!(
-            (bare.status, bare.body),
-            (
-                StatusCode::UNAUTHORIZED,
-                json!({"detail": "Authentication credentials were not provided."})
-            ),
-            "{name}"
-        );
+        assert_eq!((bare.status, bare.body), not_provided(), "{name}");
     }
 }
 

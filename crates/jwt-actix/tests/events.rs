@@ -47,7 +47,7 @@ impl Listener<User> for Recorder {
             "{} obtained {} {:?} peer={:?}",
             self.name,
             event.user.name,
-            describe(&event.pairs).len(),
+            event.pairs.len(),
             event.request.peer()
         ));
         Box::pin(ready(if self.fail {

