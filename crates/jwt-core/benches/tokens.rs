@@ -9,15 +9,11 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation};
-use jwt_core::{Algorithm, TokenService, TokenSettings};
+use jwt_core::{Algorithm, AlgorithmFamily, TokenService, TokenSettings};
 use serde_json::{Map, Value};
 
-const KEYS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/keys/");
-const SECRET: &str = "peer-secret-key-0123456789abcdef0123456789abcdef";
-
-fn read(name: &str) -> String {
-    std::fs::read_to_string(format!("{KEYS}{name}")).expect("fixture key")
-}
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 struct Case {
     algorithm: Algorithm,
@@ -27,53 +23,39 @@ struct Case {
     decoding: DecodingKey,
 }
 
+/// The tests' settings for `algorithm`, and the same keys for jsonwebtoken.
 fn case(algorithm: Algorithm) -> Case {
-    let (private, public) = match algorithm {
-        Algorithm::RS256 => ("rsa-private.pem", "rsa-public.pem"),
-        Algorithm::ES256 => ("ec256-private.pem", "ec256-public.pem"),
-        Algorithm::EdDSA => ("ed25519-private.pem", "ed25519-public.pem"),
-        _ => {
-            return Case {
-                algorithm,
-                raw_algorithm: jsonwebtoken::Algorithm::HS256,
-                settings: TokenSettings {
-                    signing_key: SECRET.into(),
-                    ..TokenSettings::default()
-                },
-                encoding: EncodingKey::from_secret(SECRET.as_bytes()).expect("secret"),
-                decoding: DecodingKey::from_secret(SECRET.as_bytes()).expect("secret"),
-            };
-        }
-    };
-    let (private, public) = (read(private), read(public));
-    let (encoding, decoding, raw_algorithm) = match algorithm {
-        Algorithm::RS256 => (
-            EncodingKey::from_rsa_pem(private.as_bytes()),
-            DecodingKey::from_rsa_pem(public.as_bytes()),
-            jsonwebtoken::Algorithm::RS256,
+    let settings = common::settings_for(algorithm);
+    let raw_algorithm: jsonwebtoken::Algorithm = algorithm
+        .as_str()
+        .parse()
+        .expect("jsonwebtoken knows the name");
+    let private = settings.signing_key.expose().as_bytes();
+    let public = settings.verifying_key.as_bytes();
+    let (encoding, decoding) = match algorithm.family() {
+        AlgorithmFamily::Hmac => (
+            EncodingKey::from_secret(private),
+            DecodingKey::from_secret(private),
         ),
-        Algorithm::ES256 => (
-            EncodingKey::from_ec_pem(private.as_bytes()),
-            DecodingKey::from_ec_pem(public.as_bytes()),
-            jsonwebtoken::Algorithm::ES256,
+        AlgorithmFamily::Rsa => (
+            EncodingKey::from_rsa_pem(private),
+            DecodingKey::from_rsa_pem(public),
+        ),
+        AlgorithmFamily::Ec => (
+            EncodingKey::from_ec_pem(private),
+            DecodingKey::from_ec_pem(public),
         ),
         _ => (
-            EncodingKey::from_ed_pem(private.as_bytes()),
-            DecodingKey::from_ed_pem(public.as_bytes()),
-            jsonwebtoken::Algorithm::EdDSA,
+            EncodingKey::from_ed_pem(private),
+            DecodingKey::from_ed_pem(public),
         ),
     };
     Case {
         algorithm,
         raw_algorithm,
-        settings: TokenSettings {
-            algorithm,
-            signing_key: private.into(),
-            verifying_key: public,
-            ..TokenSettings::default()
-        },
-        encoding: encoding.expect("fixture private key"),
-        decoding: decoding.expect("fixture public key"),
+        encoding: encoding.expect("fixture signing key"),
+        decoding: decoding.expect("fixture verifying key"),
+        settings,
     }
 }
 
