@@ -5,17 +5,14 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::http::StatusCode;
 use actix_web::{App, test, web};
-use common::{NOW, PASSWORD, TestStore, call, get_with_token};
-use jwt_actix::{AuthSettings, JwtAuth, protected_resource};
-use jwt_core::{ManualClock, TokenService};
-use jwt_device::{ConnectInterlocutor, DeviceSessionDetails};
+use common::{PASSWORD, TestStore, call, get_with_token};
+use jwt_actix::{JwtAuth, protected_resource};
+use jwt_core::ManualClock;
 use jwt_registry::testing::{TestDatabase, databases};
-use jwt_registry::{Registry, RegistrySettings};
 use serde_json::{Value, json};
 
 const PREFIX: &str = "/api/v1/auth/token";
@@ -24,32 +21,9 @@ const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4_1 like Mac OS X) A
                       (KHTML, like Gecko) Version/17.4.1 Mobile/15E148 Safari/604.1";
 
 fn setup(db: &TestDatabase) -> (JwtAuth<TestStore>, ManualClock) {
-    let clock = ManualClock::at(NOW);
-    let (registry, _) = Registry::builder(RegistrySettings {
-        database_url: db.url.clone(),
-        pipeline: ["register_pairs", "connecting_user", "connect_interlocutor"]
-            .map(String::from)
-            .to_vec(),
-        ..RegistrySettings::default()
-    })
-    .clock(Arc::new(clock.clone()))
-    .migrations(jwt_device::MIGRATIONS)
-    .step(ConnectInterlocutor::default())
-    .session_details(DeviceSessionDetails)
-    .open()
-    .unwrap();
-    let tokens = TokenService::builder(&common::token_settings())
-        .clock(clock.clone())
-        .build()
-        .unwrap();
-    let store = TestStore::new();
-    store.add(3, "carol", true);
-    store.set_admin(3);
-    let jwt = JwtAuth::builder(tokens, AuthSettings::default(), store)
-        .registry(registry)
-        .build()
-        .unwrap();
-    (jwt, clock)
+    let h = common::with_devices(db);
+    h.jwt.store().set_admin(3);
+    (h.jwt, h.clock)
 }
 
 async fn me(auth: jwt_actix::Authenticated<common::User>) -> actix_web::HttpResponse {

@@ -7,17 +7,16 @@
 mod common;
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderMap};
 use actix_web::test;
-use common::{Answer, NOW, PASSWORD, TestStore, call};
+use common::{Answer, PASSWORD, TestStore, call};
 use jwt_actix::{AuthSettings, JwtAuth, Transport};
 use jwt_core::{ManualClock, TokenService};
+use jwt_registry::RegistrySettings;
 use jwt_registry::testing::{TestDatabase, databases};
-use jwt_registry::{Registry, RegistrySettings};
 use serde_json::{Value, json};
 
 const PREFIX: &str = "/api/v1/auth/token/";
@@ -32,23 +31,8 @@ fn cookie_settings() -> AuthSettings {
 }
 
 fn setup(db: &TestDatabase, auth: AuthSettings) -> (JwtAuth<TestStore>, ManualClock) {
-    let clock = ManualClock::at(NOW);
-    let (registry, _) = Registry::builder(RegistrySettings {
-        database_url: db.url.clone(),
-        ..RegistrySettings::default()
-    })
-    .clock(Arc::new(clock.clone()))
-    .open()
-    .unwrap();
-    let tokens = TokenService::builder(&common::token_settings())
-        .clock(clock.clone())
-        .build()
-        .unwrap();
-    let jwt = JwtAuth::builder(tokens, auth, TestStore::new())
-        .registry(registry)
-        .build()
-        .unwrap();
-    (jwt, clock)
+    let h = common::with_registry(db, RegistrySettings::default(), auth, |builder| builder);
+    (h.jwt, h.clock)
 }
 
 /// One `Set-Cookie` line taken apart.

@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use actix_web::test;
-use common::{NOW, PASSWORD, TestStore, call, get_with_token, post_json};
+use common::{PASSWORD, RegistryHarness, TestStore, call, get_with_token, post_json};
 use jwt_actix::{AuthSettings, JwtAuth};
-use jwt_core::{ManualClock, TokenService};
+use jwt_core::TokenService;
 use jwt_registry::testing::{TestDatabase, databases};
 use jwt_registry::{Registry, RegistrySettings, Revocation};
 use serde_json::{Value, json};
@@ -21,38 +21,11 @@ const VERIFY: &str = "/api/v1/auth/token/verify/";
 const EXPIRE: &str = "/api/v1/auth/token/expire/";
 const ME: &str = "/api/v1/me/";
 
-struct Setup {
-    jwt: JwtAuth<TestStore>,
-    registry: Registry,
-    clock: ManualClock,
+fn setup(db: &TestDatabase, registry: RegistrySettings, auth: AuthSettings) -> RegistryHarness {
+    common::with_registry(db, registry, auth, |builder| builder)
 }
 
-fn setup(db: &TestDatabase, registry: RegistrySettings, auth: AuthSettings) -> Setup {
-    let clock = ManualClock::at(NOW);
-    let settings = RegistrySettings {
-        database_url: db.url.clone(),
-        ..registry
-    };
-    let (registry, _) = Registry::builder(settings)
-        .clock(Arc::new(clock.clone()))
-        .open()
-        .unwrap();
-    let tokens = TokenService::builder(&common::token_settings())
-        .clock(clock.clone())
-        .build()
-        .unwrap();
-    let jwt = JwtAuth::builder(tokens, auth, TestStore::new())
-        .registry(registry.clone())
-        .build()
-        .unwrap();
-    Setup {
-        jwt,
-        registry,
-        clock,
-    }
-}
-
-fn default_setup(db: &TestDatabase) -> Setup {
+fn default_setup(db: &TestDatabase) -> RegistryHarness {
     setup(db, RegistrySettings::default(), AuthSettings::default())
 }
 
@@ -393,7 +366,7 @@ async fn without_require_registered_an_unseen_refresh_token_is_registered_when_u
     }
 }
 
-fn tokens_of(s: &Setup) -> (i64, i64) {
+fn tokens_of(s: &RegistryHarness) -> (i64, i64) {
     (tokens(&s.registry), connections(&s.registry))
 }
 

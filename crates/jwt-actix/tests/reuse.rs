@@ -4,14 +4,13 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::http::StatusCode;
 use actix_web::test;
-use common::{NOW, PASSWORD, TestStore, call, get_with_token, post_json};
+use common::{PASSWORD, RegistryHarness, TestStore, call, get_with_token, post_json};
 use jwt_actix::{AuthSettings, JwtAuth};
-use jwt_core::{ManualClock, TokenService};
+use jwt_core::TokenService;
 use jwt_registry::testing::{TestDatabase, databases};
 use jwt_registry::{Registry, RegistrySettings};
 use serde_json::{Value, json};
@@ -20,30 +19,8 @@ const OBTAIN: &str = "/api/v1/auth/token/obtain/";
 const REFRESH: &str = "/api/v1/auth/token/refresh/";
 const ME: &str = "/api/v1/me/";
 
-struct Setup {
-    jwt: JwtAuth<TestStore>,
-    clock: ManualClock,
-}
-
-fn setup(db: &TestDatabase, auth: AuthSettings) -> Setup {
-    let clock = ManualClock::at(NOW);
-    let settings = RegistrySettings {
-        database_url: db.url.clone(),
-        ..RegistrySettings::default()
-    };
-    let (registry, _) = Registry::builder(settings)
-        .clock(Arc::new(clock.clone()))
-        .open()
-        .unwrap();
-    let tokens = TokenService::builder(&common::token_settings())
-        .clock(clock.clone())
-        .build()
-        .unwrap();
-    let jwt = JwtAuth::builder(tokens, auth, TestStore::new())
-        .registry(registry)
-        .build()
-        .unwrap();
-    Setup { jwt, clock }
+fn setup(db: &TestDatabase, auth: AuthSettings) -> RegistryHarness {
+    common::with_registry(db, RegistrySettings::default(), auth, |builder| builder)
 }
 
 fn detecting(grace: u64) -> AuthSettings {

@@ -4,17 +4,12 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::http::StatusCode;
 use actix_web::test;
-use common::{NOW, PASSWORD, TestStore, call, get_with_token};
-use jwt_actix::{AuthSettings, JwtAuth};
-use jwt_core::{ManualClock, TokenService};
-use jwt_device::{ConnectInterlocutor, DeviceSessionDetails, ForgetUnusedInterlocutors};
+use common::{PASSWORD, RegistryHarness, call, get_with_token};
 use jwt_registry::testing::{TestDatabase, databases};
-use jwt_registry::{Registry, RegistrySettings};
 use serde_json::{Value, json};
 
 const PREFIX: &str = "/api/v1/auth/token";
@@ -22,39 +17,8 @@ const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.
 const IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4_1 like Mac OS X) AppleWebKit/605.1.15 \
                       (KHTML, like Gecko) Version/17.4.1 Mobile/15E148 Safari/604.1";
 
-struct Setup {
-    jwt: JwtAuth<TestStore>,
-    clock: ManualClock,
-}
-
-fn setup(db: &TestDatabase) -> Setup {
-    let clock = ManualClock::at(NOW);
-    let settings = RegistrySettings {
-        database_url: db.url.clone(),
-        pipeline: ["register_pairs", "connecting_user", "connect_interlocutor"]
-            .map(String::from)
-            .to_vec(),
-        ..RegistrySettings::default()
-    };
-    let (registry, _) = Registry::builder(settings)
-        .clock(Arc::new(clock.clone()))
-        .migrations(jwt_device::MIGRATIONS)
-        .step(ConnectInterlocutor::default())
-        .cleanup(ForgetUnusedInterlocutors)
-        .session_details(DeviceSessionDetails)
-        .open()
-        .unwrap();
-    let tokens = TokenService::builder(&common::token_settings())
-        .clock(clock.clone())
-        .build()
-        .unwrap();
-    let store = TestStore::new();
-    store.add(3, "carol", true);
-    let jwt = JwtAuth::builder(tokens, AuthSettings::default(), store)
-        .registry(registry)
-        .build()
-        .unwrap();
-    Setup { jwt, clock }
+fn setup(db: &TestDatabase) -> RegistryHarness {
+    common::with_devices(db)
 }
 
 fn path(tail: &str) -> String {

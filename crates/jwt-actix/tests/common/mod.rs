@@ -322,3 +322,63 @@ pub fn get_with_token(path: &str, token: &str) -> actix_http::Request {
         .insert_header(("Authorization", format!("Bearer {token}")))
         .to_request()
 }
+
+/// An app over a real registry (SQLite or PostgreSQL) on a manual clock.
+#[cfg(feature = "registry")]
+pub struct RegistryHarness {
+    pub jwt: JwtAuth<TestStore>,
+    pub registry: jwt_registry::Registry,
+    pub clock: ManualClock,
+}
+
+/// A [`RegistryHarness`] on `db` with `registry` settings (its URL set to
+/// the database's) and `auth`; `extend` adds steps, migrations, details.
+#[cfg(feature = "registry")]
+pub fn with_registry(
+    db: &jwt_registry::testing::TestDatabase,
+    registry: jwt_registry::RegistrySettings,
+    auth: AuthSettings,
+    extend: impl FnOnce(jwt_registry::RegistryBuilder) -> jwt_registry::RegistryBuilder,
+) -> RegistryHarness {
+    let clock = ManualClock::at(NOW);
+    let settings = jwt_registry::RegistrySettings {
+        database_url: db.url.clone(),
+        ..registry
+    };
+    let builder = jwt_registry::Registry::builder(settings).clock(Arc::new(clock.clone()));
+    let (registry, _) = extend(builder).open().unwrap();
+    let tokens = TokenService::builder(&token_settings())
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    let jwt = JwtAuth::builder(tokens, auth, TestStore::new())
+        .registry(registry.clone())
+        .build()
+        .unwrap();
+    RegistryHarness {
+        jwt,
+        registry,
+        clock,
+    }
+}
+
+/// A [`RegistryHarness`] with the device registry (jwt-server's pipeline),
+/// and carol (3, active) among the users.
+#[cfg(feature = "registry")]
+pub fn with_devices(db: &jwt_registry::testing::TestDatabase) -> RegistryHarness {
+    let settings = jwt_registry::RegistrySettings {
+        pipeline: ["register_pairs", "connecting_user", "connect_interlocutor"]
+            .map(String::from)
+            .to_vec(),
+        ..jwt_registry::RegistrySettings::default()
+    };
+    let harness = with_registry(db, settings, AuthSettings::default(), |builder| {
+        builder
+            .migrations(jwt_device::MIGRATIONS)
+            .step(jwt_device::ConnectInterlocutor::default())
+            .cleanup(jwt_device::ForgetUnusedInterlocutors)
+            .session_details(jwt_device::DeviceSessionDetails)
+    });
+    harness.jwt.store().add(3, "carol", true);
+    harness
+}
