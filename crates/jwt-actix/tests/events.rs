@@ -7,13 +7,12 @@ use std::sync::{Arc, Mutex};
 
 use actix_web::http::StatusCode;
 use actix_web::test;
-use common::{NOW, PASSWORD, TestStore, User, call, get_with_token, post_json};
+use common::{Harness, PASSWORD, TestStore, User, call, get_with_token, post_json};
 use futures_util::future::{LocalBoxFuture, ready};
 use jwt_actix::{
     AuthSettings, BackendError, JwtAuth, Listener, TokenObtained, TokenPair, TokenRefreshed,
     UserAuthenticated,
 };
-use jwt_core::{ManualClock, TokenService};
 use serde_json::json;
 
 #[derive(Clone, Default)]
@@ -130,20 +129,20 @@ impl Listener<User> for Keeper {
 type AddListener =
     Box<dyn FnOnce(jwt_actix::JwtAuthBuilder<TestStore>) -> jwt_actix::JwtAuthBuilder<TestStore>>;
 
-fn jwt_with(rotate: bool, listeners: Vec<AddListener>) -> JwtAuth<TestStore> {
-    let tokens = TokenService::builder(&common::token_settings())
-        .clock(ManualClock::at(NOW))
-        .build()
-        .unwrap();
+fn harness_with(rotate: bool, listeners: Vec<AddListener>) -> Harness {
     let settings = AuthSettings {
         rotate_refresh_tokens: rotate,
         ..AuthSettings::default()
     };
-    let mut builder = JwtAuth::builder(tokens, settings, TestStore::new());
-    for add in listeners {
-        builder = add(builder);
-    }
-    builder.build().unwrap()
+    Harness::build(common::token_settings(), settings, |builder| {
+        listeners
+            .into_iter()
+            .fold(builder, |builder, add| add(builder))
+    })
+}
+
+fn jwt_with(rotate: bool, listeners: Vec<AddListener>) -> JwtAuth<TestStore> {
+    harness_with(rotate, listeners).jwt
 }
 
 #[actix_web::test]
@@ -302,16 +301,9 @@ async fn a_failing_listener_means_no_tokens_and_a_503() {
     // Authentication events are only built for listeners that want them.
     let calls = Arc::new(Mutex::new(0usize));
     let uninterested = Uninterested(Arc::clone(&calls));
-    let quiet = jwt_with(false, vec![Box::new(move |b| b.listener(uninterested))]);
-    let app = test::init_service(common::app(quiet.clone())).await;
-    let tokens = quiet.tokens();
-    let access = tokens
-        .encode(
-            &tokens
-                .access_from(&tokens.refresh_for_user(1).unwrap())
-                .unwrap(),
-        )
-        .unwrap();
+    let quiet = harness_with(false, vec![Box::new(move |b| b.listener(uninterested))]);
+    let app = test::init_service(common::app(quiet.jwt.clone())).await;
+    let (_, access) = quiet.pair(1);
     assert_eq!(
         call(&app, get_with_token("/api/v1/me/", &access))
             .await

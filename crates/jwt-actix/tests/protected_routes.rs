@@ -5,7 +5,7 @@ mod common;
 
 use actix_web::http::{StatusCode, header};
 use actix_web::{App, HttpResponse, test, web};
-use common::{Harness, NOW, TestStore, User, call, get_with_token};
+use common::{Harness, NOW, User, call, get_with_token};
 use jwt_actix::{AuthSettings, Authenticated, Identity, Messages, authenticate_request};
 use serde_json::json;
 
@@ -317,17 +317,15 @@ async fn an_already_authenticated_request_is_left_alone() {
 
 #[actix_web::test]
 async fn messages_can_be_translated_and_codes_stay() {
-    let store = TestStore::new();
-    let tokens = jwt_core::TokenService::new(&common::token_settings()).unwrap();
     let messages = Messages {
         not_authenticated: "Anmeldedaten fehlen.".into(),
         token_invalid: "Token ungültig oder abgelaufen".into(),
         ..Messages::default()
     };
-    let jwt = jwt_actix::JwtAuth::builder(tokens, AuthSettings::default(), store)
-        .messages(messages)
-        .build()
-        .unwrap();
+    let jwt = Harness::build(common::token_settings(), AuthSettings::default(), |b| {
+        b.messages(messages)
+    })
+    .jwt;
     let app = test::init_service(common::app(jwt)).await;
     assert_eq!(
         call(&app, get(ME)).await.text,

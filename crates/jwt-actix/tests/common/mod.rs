@@ -12,8 +12,8 @@ use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::{App, HttpResponse, test, web};
 use jwt_actix::{
-    AuthSettings, Authenticated, BackendError, JwtAuth, MaybeAuthenticated, UserStore,
-    VerifiedToken, protected_resource,
+    AuthSettings, Authenticated, BackendError, JwtAuth, JwtAuthBuilder, MaybeAuthenticated,
+    UserStore, VerifiedToken, protected_resource,
 };
 use jwt_core::{ManualClock, TokenService, TokenSettings, UserId};
 use serde_json::{Value, json};
@@ -200,17 +200,27 @@ impl Harness {
     }
 
     pub fn with_slots(tokens: TokenSettings, auth: AuthSettings, slots: Option<usize>) -> Self {
+        Harness::build(tokens, auth, |builder| match slots {
+            Some(slots) => builder.password_concurrency(slots),
+            None => builder,
+        })
+    }
+
+    /// A harness whose `JwtAuth` `extend` completes (listeners, messages).
+    pub fn build(
+        tokens: TokenSettings,
+        auth: AuthSettings,
+        extend: impl FnOnce(JwtAuthBuilder<TestStore>) -> JwtAuthBuilder<TestStore>,
+    ) -> Self {
         let store = TestStore::new();
         let clock = ManualClock::at(NOW);
         let service = TokenService::builder(&tokens)
             .clock(clock.clone())
             .build()
             .unwrap();
-        let mut builder = JwtAuth::builder(service, auth, store.clone());
-        if let Some(slots) = slots {
-            builder = builder.password_concurrency(slots);
-        }
-        let jwt = builder.build().unwrap();
+        let jwt = extend(JwtAuth::builder(service, auth, store.clone()))
+            .build()
+            .unwrap();
         Harness { store, clock, jwt }
     }
 
