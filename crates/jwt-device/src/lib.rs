@@ -44,6 +44,7 @@
 
 pub mod client_hints;
 mod connector;
+mod names;
 mod network;
 mod recognize;
 pub mod schema;
@@ -52,6 +53,7 @@ mod settings;
 mod step;
 
 pub use connector::{Connected, Key, connect};
+pub use names::display_name;
 pub use network::{BadCidr, Cidr, ForwardedHeader, TrustedProxies, client_ip};
 pub use recognize::{App, Category, Device, MAX_USER_AGENT, Os, Recognized, recognize};
 pub use sessions::DeviceSessionDetails;

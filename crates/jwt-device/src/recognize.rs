@@ -9,6 +9,7 @@ use jwt_core::RequestInfo;
 use serde::Serialize;
 
 use crate::client_hints::{self, MAX_VALUE};
+use crate::names::clean;
 
 /// The longest User-Agent kept (and parsed), in bytes.
 pub const MAX_USER_AGENT: usize = 1024;
@@ -140,6 +141,25 @@ pub fn recognize(request: &RequestInfo) -> Recognized {
     recognized.user_agent = user_agent;
     apply_client_hints(request, &mut recognized);
     recognized.device.family = recognized.category.name().map(str::to_owned);
+    // Every name people are shown, cleaned before it is stored (and before
+    // the digests that find shared rows are computed).
+    let (app, os, device) = (
+        &mut recognized.app,
+        &mut recognized.os,
+        &mut recognized.device,
+    );
+    for name in [
+        &mut app.family,
+        &mut app.version,
+        &mut os.family,
+        &mut os.version,
+        &mut os.arch,
+        &mut device.brand,
+        &mut device.model,
+        &mut device.bitness,
+    ] {
+        *name = clean(name.take());
+    }
     recognized
 }
 

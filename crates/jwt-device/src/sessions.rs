@@ -30,7 +30,8 @@ type Row = (
     Option<String>,
 );
 
-/// `"Chrome 124.0"`, `"Chrome"`, or nothing.
+/// `"Chrome 124.0"`, `"Chrome"`, or nothing; cleaned, as a row stored
+/// before names were cleaned may hold anything a header said.
 fn joined(parts: &[Option<String>]) -> Option<String> {
     let text = parts
         .iter()
@@ -38,7 +39,7 @@ fn joined(parts: &[Option<String>]) -> Option<String> {
         .map(String::as_str)
         .collect::<Vec<_>>()
         .join(" ");
-    (!text.is_empty()).then_some(text)
+    crate::names::display_name(&text)
 }
 
 impl SessionDetailsSource for DeviceSessionDetails {
@@ -75,7 +76,7 @@ impl SessionDetailsSource for DeviceSessionDetails {
             .into_iter()
             .map(
                 |(token, app, app_version, os, os_version, family, brand, model, ip)| {
-                    let device = joined(&[brand, model]).or(family);
+                    let device = joined(&[brand, model]).or_else(|| joined(&[family]));
                     let details = SessionDetails {
                         app: joined(&[app, app_version]),
                         os: joined(&[os, os_version]),
