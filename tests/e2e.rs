@@ -769,3 +769,132 @@ fn a_bad_setting_exits_2_with_one_line_naming_it() {
         "nothing created on a bad start"
     );
 }
+
+/// A logged-out token stays refused past its `exp` while the leeway would
+/// still accept it, on the real binary: 2-second access tokens, a 30-second
+/// leeway, a write after `exp`.
+fn leeway_logout(dir: &Path, env: &[(&str, &str)]) {
+    let mut env = env.to_vec();
+    env.extend([
+        ("JWT__TOKENS__LEEWAY", "30"),
+        ("JWT__TOKENS__ACCESS_TOKEN_LIFETIME", "2"),
+    ]);
+    for name in ["alice", "carol"] {
+        let created = run(
+            dir,
+            &env,
+            &["user", "create", name, "--password", "pw-0123456"],
+            "",
+        );
+        assert!(created.status.success());
+    }
+    let server = Server::start(dir, &env);
+    let port = server.port;
+    let login = |name: &str| {
+        post_json(
+            port,
+            "/api/v1/auth/token/obtain/",
+            json!({"username": name, "password": "pw-0123456"}),
+        )
+    };
+    let access = login("alice").body["access"].as_str().unwrap().to_owned();
+    let out = http(
+        port,
+        "POST",
+        "/api/v1/auth/token/logout/",
+        &[("Authorization", &format!("Bearer {access}"))],
+        b"",
+    );
+    assert_eq!(out.status, 204);
+    std::thread::sleep(Duration::from_millis(2_600));
+    assert_eq!(login("carol").status, 200, "a write after exp");
+    let answer = me(port, &access);
+    assert_eq!(
+        (answer.status, answer.body["code"].clone()),
+        (401, json!("token_expired")),
+        "inside the leeway, still logged out"
+    );
+}
+
+#[test]
+fn a_logged_out_token_stays_refused_inside_the_leeway_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    leeway_logout(dir.path(), &[]);
+}
+
+#[test]
+fn a_logged_out_token_stays_refused_inside_the_leeway_on_postgres() {
+    let databases = jwt_registry::testing::databases("e2e_leeway");
+    let Some(postgres) = databases.iter().find(|db| db.name == "postgres") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    leeway_logout(
+        dir.path(),
+        &[
+            ("JWT__REGISTRY__DATABASE_URL", &postgres.url),
+            (
+                "JWT__TOKENS__SIGNING_KEY",
+                "e2e-signing-key-0123456789abcdef0123456789",
+            ),
+        ],
+    );
+}
+
+/// The database and the key the server creates are its owner's alone; a
+/// key file others can read is named at start-up with the fix.
+#[test]
+fn the_files_the_server_creates_are_private_and_an_open_key_is_named() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mode = |name: &str| {
+        std::fs::metadata(dir.path().join(name))
+            .unwrap_or_else(|err| panic!("{name}: {err}"))
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    let server = Server::start(dir.path(), &[]);
+    let health = http(server.port, "GET", "/healthz", &[], b"");
+    assert_eq!(health.status, 200);
+    for name in [
+        "jwt.sqlite3",
+        "jwt.sqlite3-wal",
+        "jwt.sqlite3-shm",
+        "jwt-signing.key",
+    ] {
+        assert_eq!(mode(name), 0o600, "{name}");
+    }
+    assert!(server.stop().success());
+
+    let key = dir.path().join("jwt-signing.key");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let mut child = command(dir.path(), &[])
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("listening on "), "{first:?}");
+    Command::new("kill")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.contains("jwt-signing.key"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "one line: {stderr}");
+    assert!(
+        warnings[0].contains("chmod 600") && warnings[0].contains("0644"),
+        "{}",
+        warnings[0]
+    );
+    assert_eq!(mode("jwt-signing.key"), 0o644, "warned, never changed");
+}

@@ -3,12 +3,13 @@
 use std::fmt;
 use std::num::NonZeroUsize;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use actix_web::HttpRequest;
 use actix_web::http::header::HeaderName;
 use actix_web::web;
 use jwt_core::{RequestInfo, SettingsError, TokenService};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError};
 
 use crate::error::ApiError;
 use crate::events::{Listener, TokenObtained, TokenRefreshed, UserAuthenticated};
@@ -46,6 +47,8 @@ struct Inner<S: UserStore> {
     guards: Vec<Arc<dyn TokenGuard>>,
     wants_authentications: bool,
     password_slots: Arc<Semaphore>,
+    /// Logins waiting for a password-check slot.
+    login_waiting: AtomicUsize,
     header_name: HeaderName,
     jwks: serde_json::Value,
     #[cfg(feature = "registry")]
@@ -80,6 +83,8 @@ pub struct JwtAuthBuilder<S: UserStore> {
     password_concurrency: Option<usize>,
     #[cfg(feature = "registry")]
     registry: Option<jwt_registry::Registry>,
+    #[cfg(feature = "registry")]
+    registration_queue: usize,
 }
 
 impl<S: UserStore> JwtAuthBuilder<S> {
@@ -121,6 +126,16 @@ impl<S: UserStore> JwtAuthBuilder<S> {
         self
     }
 
+    /// How many registrations may wait for the background worker
+    /// (`[registry] registration_parallel`); past it, `obtain/` and
+    /// `refresh/` wait (without blocking a worker thread) for room, so a
+    /// burst cannot grow memory without end. Defaults to 1024.
+    #[cfg(feature = "registry")]
+    pub fn registration_queue(mut self, jobs: usize) -> Self {
+        self.registration_queue = jobs.max(1);
+        self
+    }
+
     /// Checks the settings.
     #[cfg_attr(not(feature = "registry"), allow(unused_mut))]
     pub fn build(mut self) -> Result<JwtAuth<S>, SettingsError> {
@@ -150,6 +165,16 @@ impl<S: UserStore> JwtAuthBuilder<S> {
         let registry = match self.registry.take() {
             None => None,
             Some(registry) => {
+                if registry.leeway() < self.tokens.leeway() {
+                    return Err(SettingsError::new(
+                        "tokens.leeway",
+                        format!(
+                            "is {} s but the registry was built with {} s: pass it to RegistryBuilder::leeway, or a token inside the leeway could not be cut off",
+                            self.tokens.leeway().as_secs(),
+                            registry.leeway().as_secs()
+                        ),
+                    ));
+                }
                 let on_signal = registry.settings().registration_on_signal;
                 if registry.settings().expire_on_refresh && !on_signal {
                     return Err(SettingsError::new(
@@ -164,12 +189,13 @@ impl<S: UserStore> JwtAuthBuilder<S> {
                     ));
                 }
                 let background = if registry.settings().registration_parallel {
-                    let worker = crate::registry::Background::start().map_err(|err| {
-                        SettingsError::new(
-                            "registry.registration_parallel",
-                            format!("cannot start the worker: {err}"),
-                        )
-                    })?;
+                    let worker = crate::registry::Background::start(self.registration_queue)
+                        .map_err(|err| {
+                            SettingsError::new(
+                                "registry.registration_parallel",
+                                format!("cannot start the worker: {err}"),
+                            )
+                        })?;
                     Some(Arc::new(worker))
                 } else {
                     None
@@ -209,6 +235,7 @@ impl<S: UserStore> JwtAuthBuilder<S> {
                 guards: self.guards,
                 wants_authentications,
                 password_slots: Arc::new(Semaphore::new(slots)),
+                login_waiting: AtomicUsize::new(0),
                 header_name,
                 jwks,
                 #[cfg(feature = "registry")]
@@ -231,6 +258,8 @@ impl<S: UserStore> JwtAuth<S> {
             password_concurrency: None,
             #[cfg(feature = "registry")]
             registry: None,
+            #[cfg(feature = "registry")]
+            registration_queue: 1024,
         }
     }
 
@@ -306,7 +335,10 @@ impl<S: UserStore> JwtAuth<S> {
 
     /// Checks a username and password: exactly one password check whether
     /// the user is unknown, inactive or the password wrong, and the same
-    /// answer for all three.
+    /// answer for all three. When every password-check slot is taken the
+    /// login waits in a bounded queue, for a bounded time (`[auth]
+    /// login_queue_length`, `login_queue_timeout`); past either it is
+    /// answered 503 with `Retry-After`, and no password is checked.
     pub async fn authenticate(&self, username: &str, password: &str) -> Result<S::User, ApiError> {
         let messages = self.messages();
         let user = self
@@ -314,13 +346,7 @@ impl<S: UserStore> JwtAuth<S> {
             .find_by_username(username)
             .await
             .map_err(|err| self.backend_failure(&err))?;
-        let permit = Arc::clone(&self.inner.password_slots)
-            .acquire_owned()
-            .await
-            .map_err(|_| {
-                tracing::error!("the password-check semaphore is closed");
-                ApiError::internal(messages)
-            })?;
+        let permit = self.password_slot().await?;
         let store = self.store().clone();
         let candidate = user.clone();
         let password = password.to_owned();
@@ -336,6 +362,49 @@ impl<S: UserStore> JwtAuth<S> {
         match user {
             Some(user) if matches && self.store().is_active(&user) => Ok(user),
             _ => Err(ApiError::no_active_account(messages)),
+        }
+    }
+
+    /// A password-check slot: at once when one is free, else after waiting
+    /// in the bounded queue; 503 with `Retry-After` when the queue is full
+    /// or the wait too long.
+    async fn password_slot(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+        let settings = &self.inner.settings;
+        let slots = &self.inner.password_slots;
+        let closed = || {
+            tracing::error!("the password-check semaphore is closed");
+            ApiError::internal(self.messages())
+        };
+        let busy = |why: &str| {
+            tracing::warn!(
+                why,
+                "login refused: the password checks are overloaded (503)"
+            );
+            // The wait bound, in whole seconds rounded up (`Retry-After` has
+            // no fractions; `overloaded` makes it at least one).
+            let timeout = settings.login_queue_timeout;
+            let retry = timeout.as_secs() + u64::from(timeout.subsec_nanos() > 0);
+            ApiError::overloaded(self.messages(), retry)
+        };
+        match Arc::clone(slots).try_acquire_owned() {
+            Ok(permit) => return Ok(permit),
+            Err(TryAcquireError::Closed) => return Err(closed()),
+            Err(TryAcquireError::NoPermits) => {}
+        }
+        let waiting = &self.inner.login_waiting;
+        let place = Waiting::join(waiting);
+        if place.ahead >= settings.login_queue_length {
+            return Err(busy("the login queue is full"));
+        }
+        match actix_web::rt::time::timeout(
+            settings.login_queue_timeout,
+            Arc::clone(slots).acquire_owned(),
+        )
+        .await
+        {
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(_)) => Err(closed()),
+            Err(_) => Err(busy("a login waited longer than login_queue_timeout")),
         }
     }
 
@@ -431,6 +500,27 @@ impl<S: UserStore> fmt::Debug for JwtAuth<S> {
             .field("settings", &self.inner.settings)
             .field("listeners", &self.inner.listeners.len())
             .finish_non_exhaustive()
+    }
+}
+
+/// A place in the login queue, left when dropped (a login that ends, or a
+/// request that is dropped while it waits).
+struct Waiting<'a> {
+    count: &'a AtomicUsize,
+    /// How many were waiting when this one came.
+    ahead: usize,
+}
+
+impl<'a> Waiting<'a> {
+    fn join(count: &'a AtomicUsize) -> Self {
+        let ahead = count.fetch_add(1, Ordering::SeqCst);
+        Waiting { count, ahead }
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.count.fetch_sub(1, Ordering::SeqCst);
     }
 }
 

@@ -208,6 +208,16 @@ impl<'a> FieldReader<'a> {
         self.keep(name, result)
     }
 
+    /// An optional string (DRF `CharField(required=False)`): `Some(None)`
+    /// when absent, else as [`FieldReader::string`].
+    pub fn optional_string(&mut self, name: &'a str, trim: Trim) -> Option<Option<String>> {
+        if self.data.get(name).is_none() {
+            self.read.push(name);
+            return Some(None);
+        }
+        self.string(name, trim).map(Some)
+    }
+
     /// An optional boolean (DRF `BooleanField`): `true`/`false`, `1`/`0` and
     /// the strings DRF knows (`"true"`, `"False"`, `"yes"`, `"off"`, ...).
     pub fn boolean(&mut self, name: &'a str, default: bool) -> Option<bool> {

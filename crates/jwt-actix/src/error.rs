@@ -64,6 +64,7 @@ pub struct ApiError {
     status: StatusCode,
     body: String,
     allow: Option<&'static str>,
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -73,6 +74,7 @@ impl ApiError {
             status,
             body: body.to_string(),
             allow: None,
+            retry_after: None,
         }
     }
 
@@ -310,6 +312,14 @@ impl ApiError {
         )
     }
 
+    /// 503 with `Retry-After: <seconds>`: too busy to take the request now
+    /// (the login queue is full, or a login waited too long).
+    pub fn overloaded(messages: &Messages, retry_after: u64) -> Self {
+        let mut error = ApiError::unavailable(messages);
+        error.retry_after = Some(retry_after.max(1));
+        error
+    }
+
     /// 500. Log the cause before answering with it.
     pub fn internal(messages: &Messages) -> Self {
         ApiError::detail(
@@ -352,6 +362,9 @@ impl ResponseError for ApiError {
         }
         if let Some(Ok(allow)) = self.allow.map(HeaderValue::from_str) {
             response.insert_header((header::ALLOW, allow));
+        }
+        if let Some(seconds) = self.retry_after {
+            response.insert_header((header::RETRY_AFTER, HeaderValue::from(seconds)));
         }
         response.body(self.body.clone())
     }

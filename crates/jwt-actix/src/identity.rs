@@ -244,6 +244,21 @@ fn header_token<S: UserStore>(jwt: &JwtAuth<S>, req: &HttpRequest) -> Resolved<T
     }
 }
 
+/// The token the request authenticates with, as sent: its header's, else
+/// (cookie mode) its access cookie's. `None` without either.
+pub(crate) fn presented_raw<'r, S: UserStore>(
+    jwt: &JwtAuth<S>,
+    req: &'r HttpRequest,
+) -> Option<&'r str> {
+    if let Ok(Some(raw)) = header_raw(jwt, req) {
+        return Some(raw);
+    }
+    if cookies::cookie_mode(jwt) {
+        return cookies::cookie(req, cookies::ACCESS_COOKIE);
+    }
+    None
+}
+
 /// Whether the request names a token in its header (with an accepted
 /// scheme), valid or not: such a request needs no CSRF check.
 pub(crate) fn has_header_token<S: UserStore>(jwt: &JwtAuth<S>, req: &HttpRequest) -> bool {

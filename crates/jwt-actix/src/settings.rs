@@ -37,6 +37,15 @@ pub struct AuthSettings {
     /// Largest request body accepted by the token views, in bytes; larger
     /// ones get 413. Defaults to 65536.
     pub max_body_bytes: usize,
+    /// How many logins may wait for a free password-check slot (there are
+    /// `available_parallelism()` slots); a login arriving when that many
+    /// wait is answered 503 with `Retry-After` at once. 0: none waits.
+    /// Defaults to 64.
+    pub login_queue_length: usize,
+    /// How long a login may wait for a password-check slot before it is
+    /// answered 503 with `Retry-After`. Defaults to 3 seconds.
+    #[serde(deserialize_with = "jwt_core::deserialize_duration")]
+    pub login_queue_timeout: Duration,
 }
 
 /// How tokens travel between server and client.
@@ -63,6 +72,8 @@ impl Default for AuthSettings {
             auth_header_name: "Authorization".into(),
             transport: Transport::Body,
             max_body_bytes: 64 * 1024,
+            login_queue_length: 64,
+            login_queue_timeout: Duration::from_secs(3),
         }
     }
 }

@@ -345,7 +345,7 @@ async fn require_registered_refuses_tokens_the_registry_never_saw() {
 }
 
 #[actix_web::test]
-async fn without_require_registered_an_unseen_refresh_token_is_registered_when_used() {
+async fn without_require_registered_an_unseen_refresh_token_is_registered_for_its_user_when_used() {
     for db in databases("http_unseen_refresh") {
         let s = default_setup(&db);
         let app = test::init_service(common::app(s.jwt.clone())).await;
@@ -359,8 +359,8 @@ async fn without_require_registered_an_unseen_refresh_token_is_registered_when_u
         );
         assert_eq!(
             tokens_of(&s),
-            (2, 0),
-            "{}: registered, connected to no one",
+            (2, 2),
+            "{}: registered, connected to the refresh token's user",
             db.name
         );
     }

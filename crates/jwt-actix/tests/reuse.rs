@@ -343,3 +343,89 @@ async fn settings_that_cannot_work_stop_the_build() {
         assert!(err.to_string().contains(setting), "{err}");
     }
 }
+
+/// A retry within the grace window, and a replay, are told to the
+/// registry's listeners (an app alerts on them).
+#[actix_web::test]
+async fn a_grace_retry_and_a_replay_are_told_to_listeners() {
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Alerts(Arc<Mutex<Vec<String>>>);
+
+    impl jwt_registry::RegistryListener for Alerts {
+        fn refresh_retried(&self, jti: &str, abandoned: &[String]) {
+            self.0
+                .lock()
+                .unwrap()
+                .push(format!("retried {} {}", jti.len(), abandoned.len()));
+        }
+        fn refresh_replayed(&self, jti: &str, expired: &[String]) {
+            self.0
+                .lock()
+                .unwrap()
+                .push(format!("replayed {} {}", jti.len(), expired.len()));
+        }
+    }
+
+    for db in databases("reuse_alerts") {
+        let name = db.name;
+        let alerts = Alerts::default();
+        let heard = alerts.clone();
+        let s = common::with_registry(&db, RegistrySettings::default(), detecting(30), move |b| {
+            b.listener(heard)
+        });
+        let app = test::init_service(common::app(s.jwt.clone())).await;
+        let first = call(&app, login()).await.body;
+        call(&app, refresh(&text(&first, "refresh"))).await;
+        let retried = call(&app, refresh(&text(&first, "refresh"))).await;
+        assert_eq!(retried.status, StatusCode::OK, "{name}");
+        let replayed = call(&app, refresh(&text(&first, "refresh"))).await;
+        assert_eq!(replayed.status, StatusCode::UNAUTHORIZED, "{name}");
+        assert_eq!(
+            *alerts.0.lock().unwrap(),
+            // The retry abandons the lost answer's two tokens; the replay
+            // ends the rest: the first login's two, the retry's two.
+            ["retried 32 2", "replayed 32 4"],
+            "{name}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn a_registry_that_does_not_know_the_leeway_is_refused_at_start_up() {
+    let db = databases("leeway_mismatch").remove(0);
+    let settings = RegistrySettings {
+        database_url: db.url.clone(),
+        ..RegistrySettings::default()
+    };
+    let tokens = jwt_core::TokenSettings {
+        leeway: Duration::from_secs(30),
+        ..common::token_settings()
+    };
+    let (registry, _) = Registry::builder(settings.clone()).open().unwrap();
+    let built = JwtAuth::builder(
+        TokenService::new(&tokens).unwrap(),
+        AuthSettings::default(),
+        TestStore::new(),
+    )
+    .registry(registry)
+    .build();
+    let err = built.expect_err("a registry without the leeway");
+    assert_eq!(err.setting(), "tokens.leeway", "{err}");
+    assert!(err.to_string().contains("RegistryBuilder::leeway"), "{err}");
+    let (registry, _) = Registry::builder(settings)
+        .leeway(Duration::from_secs(30))
+        .open()
+        .unwrap();
+    assert!(
+        JwtAuth::builder(
+            TokenService::new(&tokens).unwrap(),
+            AuthSettings::default(),
+            TestStore::new()
+        )
+        .registry(registry)
+        .build()
+        .is_ok()
+    );
+}

@@ -331,3 +331,62 @@ async fn the_sessions_routes_authenticate_before_the_method_check() {
         );
     }
 }
+
+/// A device name comes from headers an attacker writes: markup never comes
+/// back, whether the row was stored now or before names were cleaned.
+#[actix_web::test]
+async fn device_names_come_back_without_markup() {
+    for db in databases("http_device_markup") {
+        let name = db.name;
+        let s = setup(&db);
+        let app = test::init_service(common::app(s.jwt.clone())).await;
+        let evil = test::TestRequest::post()
+            .uri(&path("obtain/"))
+            .peer_addr("203.0.113.7:40000".parse().unwrap())
+            .insert_header((
+                "User-Agent",
+                "Evil<script>alert(1)</script>/1.0 (<img src=x onerror=alert(2)>)",
+            ))
+            .insert_header(("Sec-CH-UA", "\"<img src=x onerror=alert(3)>\";v=\"9\""))
+            .insert_header(("Sec-CH-UA-Model", "\"<svg/onload=alert(4)>\""))
+            .insert_header(("Sec-CH-UA-Platform", "\"<b>Windows</b>\""))
+            .set_json(json!({"username": "alice", "password": PASSWORD}))
+            .to_request();
+        let token = access(&call(&app, evil).await.body);
+        let listed = call(&app, get_with_token(&path("sessions/"), &token)).await;
+        let session = listed.body[0].clone();
+        let shown: Vec<&str> = ["app", "os", "device"]
+            .iter()
+            .filter_map(|field| session[field].as_str())
+            .collect();
+        assert!(!shown.is_empty(), "{name}: names are shown: {session}");
+        for text in &shown {
+            assert!(
+                !text.contains(['<', '>', '"', '\'', '&', '=']),
+                "{name}: {text:?} in {session}"
+            );
+        }
+        assert!(
+            shown.iter().any(|text| text.contains("alert")),
+            "{name}: the header did reach a name: {session}"
+        );
+
+        // A row stored before names were cleaned is cleaned when read.
+        let mut conn = s.registry.database().get().unwrap();
+        diesel::RunQueryDsl::execute(
+            diesel::sql_query("UPDATE jwt_app SET family = '<b onmouseover=\"x\">Chrome</b>'"),
+            &mut *conn,
+        )
+        .unwrap();
+        drop(conn);
+        let listed = call(&app, get_with_token(&path("sessions/"), &token)).await;
+        let app_name = listed.body[0]["app"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            app_name.starts_with("b onmouseoverxChrome/b"),
+            "{name}: {app_name:?}"
+        );
+    }
+}

@@ -179,6 +179,11 @@ impl TokenService {
         }
     }
 
+    /// Verification's leeway: a token is accepted until `exp + leeway`.
+    pub fn leeway(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(u64::try_from(self.inner.leeway).unwrap_or_default())
+    }
+
     /// The `access` type, with its configured lifetime.
     pub fn access_type(&self) -> &TokenType {
         &self.inner.access

@@ -48,10 +48,12 @@ impl TokenState {
         .find(|state| state.as_str() == name)
     }
 
-    fn of(token: &StoredToken, now: Moment) -> TokenState {
+    /// At `horizon` (now − leeway): a token past its `exp` but inside the
+    /// leeway is still active, as verification still accepts it.
+    fn of(token: &StoredToken, horizon: Moment) -> TokenState {
         if token.is_force_expired() {
             TokenState::ForceExpired
-        } else if token.internal_expired_at <= now {
+        } else if token.internal_expired_at <= horizon {
             TokenState::Expired
         } else {
             TokenState::Active
@@ -107,8 +109,8 @@ pub struct TokenQuery {
 
 type Tokens<'a> = jwt_token::BoxedQuery<'a, MultiBackend>;
 
-/// `query` narrowed to the tokens in `state`.
-fn in_state(query: Tokens<'_>, state: Option<TokenState>, now: Moment) -> Tokens<'_> {
+/// `query` narrowed to the tokens in `state` at `horizon` (now − leeway).
+fn in_state(query: Tokens<'_>, state: Option<TokenState>, horizon: Moment) -> Tokens<'_> {
     let forced = jwt_token::expired_at.lt(jwt_token::internal_expired_at);
     let not_forced = jwt_token::expired_at.ge(jwt_token::internal_expired_at);
     match state {
@@ -116,19 +118,20 @@ fn in_state(query: Tokens<'_>, state: Option<TokenState>, now: Moment) -> Tokens
         Some(TokenState::ForceExpired) => query.filter(forced),
         Some(TokenState::Expired) => query
             .filter(not_forced)
-            .filter(jwt_token::internal_expired_at.le(now)),
+            .filter(jwt_token::internal_expired_at.le(horizon)),
         Some(TokenState::Active) => query
             .filter(not_forced)
-            .filter(jwt_token::internal_expired_at.gt(now)),
+            .filter(jwt_token::internal_expired_at.gt(horizon)),
     }
 }
 
-/// A user's tokens, newest first (two statements, plus one for devices).
+/// A user's tokens, newest first (two statements, plus one for devices),
+/// their states at `horizon` (now − leeway).
 pub(crate) fn tokens_of_user(
     conn: &mut DbConnection,
     user_id: &str,
     query: TokenQuery,
-    now: Moment,
+    horizon: Moment,
     source: Option<&dyn SessionDetailsSource>,
 ) -> Result<TokenPage, DbError> {
     let of_user = || {
@@ -138,7 +141,7 @@ pub(crate) fn tokens_of_user(
         let tokens = jwt_token::table
             .filter(jwt_token::id.eq_any(ids))
             .into_boxed();
-        in_state(tokens, query.state, now)
+        in_state(tokens, query.state, horizon)
     };
     let total: i64 = of_user().count().get_result(conn)?;
     let rows: Vec<StoredToken> = of_user()
@@ -148,25 +151,29 @@ pub(crate) fn tokens_of_user(
         .offset(i64::from(query.offset))
         .load(conn)?;
     let users = HashMap::from_iter(rows.iter().map(|row| (row.id, user_id.to_owned())));
-    let tokens = describe(conn, rows, users, now, source)?;
+    let tokens = describe(conn, rows, users, horizon, source)?;
     Ok(TokenPage {
         count: u64::try_from(total).unwrap_or_default(),
         tokens,
     })
 }
 
-/// The token with this `jti` and its whole login tree, oldest first; `None`
-/// when there is no such token.
+/// The token with this `jti` and its whole login (every token of its
+/// family, archived ancestors or not), oldest first; `None` when there is
+/// no such token. States at `horizon` (now − leeway).
 pub(crate) fn token_tree(
     conn: &mut DbConnection,
     jti: &str,
-    now: Moment,
+    horizon: Moment,
     source: Option<&dyn SessionDetailsSource>,
 ) -> Result<Option<(TokenInfo, Vec<TokenInfo>)>, DbError> {
     let Some(token) = token_manager::find_by_jti(conn, jti)? else {
         return Ok(None);
     };
-    let ids = token_manager::collect_tree(conn, &[token.id])?;
+    let ids: Vec<RowId> = jwt_token::table
+        .filter(jwt_token::root_id.eq(token.root_id.unwrap_or(token.id)))
+        .select(jwt_token::id)
+        .load(conn)?;
     let mut rows = Vec::with_capacity(ids.len());
     let mut users = HashMap::new();
     for chunk in ids.chunks(CHUNK) {
@@ -186,7 +193,7 @@ pub(crate) fn token_tree(
         users.extend(connected);
     }
     sort_parents_first(&mut rows);
-    let tree = describe(conn, rows, users, now, source)?;
+    let tree = describe(conn, rows, users, horizon, source)?;
     let found = tree
         .iter()
         .find(|info| info.id == token.id)
@@ -218,7 +225,7 @@ fn describe(
     conn: &mut DbConnection,
     rows: Vec<StoredToken>,
     mut users: HashMap<RowId, String>,
-    now: Moment,
+    horizon: Moment,
     source: Option<&dyn SessionDetailsSource>,
 ) -> Result<Vec<TokenInfo>, DbError> {
     let mut details = HashMap::new();
@@ -231,7 +238,7 @@ fn describe(
     Ok(rows
         .into_iter()
         .map(|row| {
-            let state = TokenState::of(&row, now);
+            let state = TokenState::of(&row, horizon);
             TokenInfo {
                 user_id: users.remove(&row.id),
                 details: details.remove(&row.id),
@@ -263,6 +270,7 @@ mod tests {
             expired_at: moment,
             internal_expired_at: moment,
             created_at: moment,
+            root_id: None,
         }
     }
 

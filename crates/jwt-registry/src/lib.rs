@@ -37,6 +37,7 @@
 
 mod admin;
 pub mod db;
+mod expiry;
 mod models;
 pub mod pipeline;
 mod raw_sql;
@@ -53,12 +54,13 @@ pub mod token_manager;
 pub mod types;
 
 pub use admin::{TokenInfo, TokenPage, TokenQuery, TokenState};
+pub use expiry::DEFAULT_ACCESS_CAP;
 pub use models::StoredToken;
 pub use pipeline::{Context, Pipeline, Step};
-pub use record::{Pair, TokenRecord, hex};
+pub use record::{Pair, Presented, TokenRecord, hex};
 pub use refresh::{RefreshPolicy, Spent};
 pub use registry::{
-    Cleanup, EndSessions, MIGRATIONS, OpenError, Registry, RegistryBuilder, RegistryListener,
+    Cleanup, EndSessions, Ended, MIGRATIONS, OpenError, Registry, RegistryBuilder, RegistryListener,
 };
 pub use revocation::POSTGRES_DELAY;
 pub use sessions::{Session, SessionDetails, SessionDetailsSource};

@@ -19,6 +19,8 @@ pub(crate) struct NewToken<'a> {
     pub internal_expired_at: Moment,
     pub created_at: Moment,
     pub updated_at: Moment,
+    pub root_id: Option<RowId>,
+    pub user_id: Option<&'a str>,
 }
 
 /// A new row of `jwt_token_user_connection`.
@@ -52,6 +54,8 @@ pub struct StoredToken {
     pub internal_expired_at: Moment,
     /// When it was registered.
     pub created_at: Moment,
+    /// The root of its login (the token its family grew from).
+    pub root_id: Option<RowId>,
 }
 
 impl StoredToken {
@@ -60,8 +64,9 @@ impl StoredToken {
         self.expired_at < self.internal_expired_at
     }
 
-    /// Expired: force-expired or past its own expiry.
-    pub fn is_expired(&self, now: Moment) -> bool {
-        self.is_force_expired() || self.internal_expired_at <= now
+    /// Refused by verification at `horizon` (now − leeway): force-expired,
+    /// or its own expiry at or before it.
+    pub fn is_expired(&self, horizon: Moment) -> bool {
+        self.is_force_expired() || self.internal_expired_at <= horizon
     }
 }

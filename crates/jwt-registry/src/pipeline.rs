@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use jwt_core::{RequestInfo, SettingsError};
 
-use crate::db::{Database, DbConnection, DbError, write_transaction};
+use crate::db::{Database, DbConnection, DbError};
+use crate::expiry::Rules;
 use crate::record::Pair;
 use crate::token_manager::{self, Registration};
 use crate::types::Moment;
@@ -74,9 +75,14 @@ pub trait Step: Send + Sync + 'static {
     fn run(&self, conn: &mut DbConnection, context: &mut Context) -> Result<(), DbError>;
 }
 
-/// `register_pairs`: rows for the context's tokens, with parent links.
+/// `register_pairs`: rows for the context's tokens, with parent links, each
+/// knowing its login's root and its user; a token stored before its
+/// registration landed is linked to its parent now; access tokens past the
+/// per-login cap are force-expired.
 #[derive(Debug, Default)]
-pub struct RegisterPairs;
+pub struct RegisterPairs {
+    rules: Rules,
+}
 
 impl Step for RegisterPairs {
     fn name(&self) -> &str {
@@ -84,7 +90,13 @@ impl Step for RegisterPairs {
     }
 
     fn run(&self, conn: &mut DbConnection, context: &mut Context) -> Result<(), DbError> {
-        context.registration = Some(token_manager::register(conn, &context.pairs, context.now)?);
+        context.registration = Some(token_manager::register(
+            conn,
+            &context.pairs,
+            context.user_id.as_deref(),
+            &self.rules,
+            context.now,
+        )?);
         Ok(())
     }
 }
@@ -104,18 +116,16 @@ impl Step for ConnectingUser {
         let Some(registration) = &context.registration else {
             return Ok(());
         };
-        let user = match &context.user_id {
-            Some(user) => user.clone(),
-            None if registration.existing_users.len() == 1 => registration
-                .existing_users
-                .iter()
-                .next()
-                .cloned()
-                .unwrap_or_default(),
-            None => return Ok(()),
+        let Some(user) = registration.user(context.user_id.as_deref()) else {
+            return Ok(());
         };
-        context.connections =
-            token_manager::connect_user(conn, &user, &registration.ids(), context.now)?;
+        context.connections = token_manager::connect_user(
+            conn,
+            &user,
+            &registration.ids(),
+            &registration.without_user,
+            context.now,
+        )?;
         context.connected_user = Some(user);
         Ok(())
     }
@@ -134,7 +144,17 @@ impl Pipeline {
         names: &[String],
         extra: &[Arc<dyn Step>],
     ) -> Result<Pipeline, SettingsError> {
-        let built_in: [Arc<dyn Step>; 2] = [Arc::new(RegisterPairs), Arc::new(ConnectingUser)];
+        Pipeline::with_rules(names, extra, Rules::default())
+    }
+
+    /// [`Pipeline::from_names`], the built-in steps under the registry's rules.
+    pub(crate) fn with_rules(
+        names: &[String],
+        extra: &[Arc<dyn Step>],
+        rules: Rules,
+    ) -> Result<Pipeline, SettingsError> {
+        let built_in: [Arc<dyn Step>; 2] =
+            [Arc::new(RegisterPairs { rules }), Arc::new(ConnectingUser)];
         let steps = names
             .iter()
             .map(|name| {
@@ -160,9 +180,8 @@ impl Pipeline {
     /// another one of the same token is run again, once, in a new
     /// transaction.
     pub fn run(&self, db: &Database, context: Context) -> Result<Context, DbError> {
-        let mut conn = db.get()?;
-        let mut attempt = |context: Context| {
-            write_transaction(&mut conn, |conn| {
+        let attempt = |context: Context| {
+            db.write(|conn| {
                 let mut context = context;
                 self.run_in(conn, &mut context)?;
                 Ok::<_, DbError>(context)

@@ -1,7 +1,12 @@
-//! The few statements the query builder cannot write (recursive CTEs),
-//! with each backend's placeholders.
+//! The few statements the query builder cannot write (recursive CTEs,
+//! correlated subqueries, `UPDATE ... RETURNING` over a subquery), with each
+//! backend's placeholders.
 
-use crate::db::DbConnection;
+use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
+use diesel::sql_types::{BigInt, Text};
+
+use crate::db::{DbConnection, MultiBackend};
+use crate::types::{Moment, RowId, sql};
 
 /// `count` bind placeholders starting at bind number `first` (1-based):
 /// `$3, $4` on PostgreSQL, `?3, ?4` on SQLite. Numbered, so one bind may
@@ -14,6 +19,112 @@ pub(crate) fn placeholders(conn: &DbConnection, first: usize, count: usize) -> S
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// A value bound to a statement.
+#[derive(Clone, Debug)]
+pub(crate) enum Bind {
+    Text(String),
+    Id(RowId),
+    Moment(Moment),
+    Int(i64),
+}
+
+impl From<&str> for Bind {
+    fn from(text: &str) -> Self {
+        Bind::Text(text.to_owned())
+    }
+}
+
+impl From<RowId> for Bind {
+    fn from(id: RowId) -> Self {
+        Bind::Id(id)
+    }
+}
+
+impl From<Moment> for Bind {
+    fn from(at: Moment) -> Self {
+        Bind::Moment(at)
+    }
+}
+
+impl From<i64> for Bind {
+    fn from(n: i64) -> Self {
+        Bind::Int(n)
+    }
+}
+
+/// A statement written as text, its values bound by number as the text is
+/// written: `let now = sql.bind(now);` gives the placeholder to use (as
+/// often as needed).
+pub(crate) struct Statement {
+    pub text: String,
+    binds: Vec<Bind>,
+    postgres: bool,
+}
+
+impl Statement {
+    pub fn new(conn: &DbConnection) -> Self {
+        Statement {
+            text: String::new(),
+            binds: Vec::new(),
+            postgres: matches!(conn, DbConnection::Pg(_)),
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.postgres
+    }
+
+    /// Binds a value; returns its placeholder.
+    pub fn bind(&mut self, value: impl Into<Bind>) -> String {
+        self.binds.push(value.into());
+        let n = self.binds.len();
+        if self.postgres {
+            format!("${n}")
+        } else {
+            format!("?{n}")
+        }
+    }
+
+    /// Binds each value; returns their placeholders, comma-separated.
+    pub fn bind_all<T: Into<Bind>>(&mut self, values: impl IntoIterator<Item = T>) -> String {
+        values
+            .into_iter()
+            .map(|value| self.bind(value))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    pub fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    /// The query, ready to run.
+    pub fn query(&self) -> BoxedSqlQuery<'static, MultiBackend, SqlQuery> {
+        let mut query = diesel::sql_query(self.text.clone()).into_boxed::<MultiBackend>();
+        for bind in &self.binds {
+            query = match bind.clone() {
+                Bind::Text(text) => query.bind::<Text, _>(text),
+                Bind::Id(id) => query.bind::<sql::Id, _>(id),
+                Bind::Moment(at) => query.bind::<sql::Moment, _>(at),
+                Bind::Int(n) => query.bind::<BigInt, _>(n),
+            };
+        }
+        query
+    }
+
+    /// `column` one microsecond earlier, in this backend's SQL (the
+    /// force-expiry of a token already past its own `exp`). SQLite stores
+    /// `exp` as whole seconds, so `(second - 1).999999` is exact there.
+    pub fn just_before(&self, column: &str) -> String {
+        if self.postgres {
+            format!("({column} - INTERVAL '1 microsecond')")
+        } else {
+            format!("(strftime('%Y-%m-%d %H:%M:%S', {column}, '-1 second') || '.999999')")
+        }
+    }
 }
 
 /// The rows of `jwt_token` connected to the seed rows through parent links,
@@ -40,14 +151,15 @@ pub(crate) fn tree_cte(seed: &str) -> String {
     )
 }
 
-/// The rows of `jwt_token` at or below the seed rows: `tree(id)` for the
-/// seeds and everything derived from them, nothing above. One statement.
-pub(crate) fn down_cte(seed: &str) -> String {
+/// `name(id)`: the rows of `jwt_token` at or below the seed rows, for the
+/// seeds and everything derived from them, nothing above. To follow `WITH
+/// RECURSIVE`. One statement.
+pub(crate) fn down_cte(name: &str, seed: &str) -> String {
     format!(
-        "WITH RECURSIVE tree(id) AS ( \
+        "{name}(id) AS ( \
              {seed} \
              UNION \
-             SELECT t.id FROM jwt_token t JOIN tree ON t.parent_id = tree.id \
+             SELECT t.id FROM jwt_token t JOIN {name} ON t.parent_id = {name}.id \
          )"
     )
 }

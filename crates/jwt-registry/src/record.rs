@@ -66,3 +66,26 @@ pub fn hex(bytes: &[u8]) -> String {
     }
     text
 }
+
+/// What the registry checks of a token presented to the app: its id, and
+/// its user and issue time for the user's cut-off ("log out everywhere").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Presented<'a> {
+    /// The `jti`.
+    pub jti: &'a str,
+    /// The user claim as the registry stores it (decimal for an integer).
+    pub user_id: Option<&'a str>,
+    /// The `iat` claim, in Unix seconds.
+    pub issued_at: Option<i64>,
+}
+
+impl<'a> Presented<'a> {
+    /// Only the `jti`: no user, so no cut-off applies.
+    pub fn jti(jti: &'a str) -> Self {
+        Presented {
+            jti,
+            user_id: None,
+            issued_at: None,
+        }
+    }
+}

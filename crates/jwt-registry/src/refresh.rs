@@ -5,14 +5,13 @@
 use std::time::Duration;
 
 use diesel::prelude::*;
-use diesel::sql_types::{Nullable, Text};
 
 use crate::db::{DbConnection, DbError};
-use crate::raw_sql::{down_cte, placeholders};
+use crate::expiry::{self, Revoked, Rules, Scope, Spare};
 use crate::record::{Pair, TokenRecord};
 use crate::schema::jwt_token;
 use crate::token_manager;
-use crate::types::{Moment, RowId, sql};
+use crate::types::{Moment, RowId};
 
 /// How refresh tokens may be spent (jwt-actix fills it from `[auth]`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -53,85 +52,60 @@ fn elapsed(since: Moment, now: Moment) -> Duration {
     (now.0 - since.0).to_std().unwrap_or_default()
 }
 
-#[derive(QueryableByName)]
-struct Earliest {
-    #[diesel(sql_type = Nullable<sql::Moment>)]
-    at: Option<Moment>,
+/// When the login of the family `root` began: the registration of its
+/// oldest token still kept (the root, unless archived). One statement.
+fn login_time(conn: &mut DbConnection, root: RowId) -> Result<Option<Moment>, DbError> {
+    Ok(jwt_token::table
+        .filter(jwt_token::root_id.eq(root))
+        .select(diesel::dsl::min(jwt_token::created_at))
+        .get_result(conn)?)
 }
 
-/// When the login holding row `id` began: the registration of its oldest
-/// ancestor (one recursive statement).
-fn login_time(conn: &mut DbConnection, id: RowId) -> Result<Option<Moment>, DbError> {
-    let sql = format!(
-        "WITH RECURSIVE up(id, parent_id, created_at) AS ( \
-             SELECT id, parent_id, created_at FROM jwt_token WHERE id = {id} \
-             UNION \
-             SELECT t.id, t.parent_id, t.created_at FROM jwt_token t JOIN up ON t.id = up.parent_id \
-         ) SELECT MIN(created_at) AS at FROM up",
-        id = placeholders(conn, 1, 1),
-    );
-    let row: Earliest = diesel::sql_query(sql)
-        .bind::<sql::Id, _>(id)
-        .get_result(conn)?;
-    Ok(row.at)
+fn jtis(revoked: &[Revoked]) -> Vec<String> {
+    revoked.iter().map(|r| r.jti.clone()).collect()
 }
 
-/// Force-expires what the refresh tokens derived from row `id` have grown
-/// (the branch of a lost answer), and returns their `jti`s. Access tokens
-/// derived from `id` itself stay.
-fn expire_branch(
-    conn: &mut DbConnection,
-    id: RowId,
-    token_type: &str,
-    now: Moment,
-) -> Result<Vec<String>, DbError> {
-    let seed = format!(
-        "SELECT id FROM jwt_token WHERE parent_id = {} AND token_type = {}",
-        placeholders(conn, 1, 1),
-        placeholders(conn, 2, 1),
-    );
-    let token_type = token_type.to_owned();
-    token_manager::expire_where(
-        conn,
-        &down_cte(&seed),
-        2,
-        |query| query.bind::<sql::Id, _>(id).bind::<Text, _>(token_type),
-        &[],
-        now,
-    )
-}
-
-/// Spends the refresh token `record` under `policy`, in the caller's write
-/// transaction. A token the registry has not seen is registered first.
+/// Spends the refresh token `record` of `user` under `policy`, in the
+/// caller's write transaction, and returns the outcome with what it
+/// force-expired. A token the registry has not seen is registered first (a
+/// root of its own until its registration lands and links it to its
+/// parent).
 pub(crate) fn spend(
     conn: &mut DbConnection,
     record: &TokenRecord,
+    user: Option<&str>,
     policy: RefreshPolicy,
+    rules: &Rules,
     now: Moment,
-) -> Result<Spent, DbError> {
-    let found: Option<RowId> = jwt_token::table
+) -> Result<(Spent, Vec<Revoked>), DbError> {
+    let found: Option<(RowId, Option<RowId>)> = jwt_token::table
         .filter(jwt_token::jti.eq(&record.jti))
-        .select(jwt_token::id)
+        .select((jwt_token::id, jwt_token::root_id))
         .first(conn)
         .optional()?;
-    let id = match found {
-        Some(id) => id,
+    let (id, root) = match found {
+        Some((id, root)) => (id, root.unwrap_or(id)),
         None => {
             let pair = Pair {
                 token: record.clone(),
                 parent: None,
             };
-            let registration = token_manager::register(conn, &[pair], now)?;
-            registration.ids()[0]
+            let registration = token_manager::register(conn, &[pair], user, rules, now)?;
+            if let Some(user) = user {
+                let ids = registration.ids();
+                token_manager::connect_user(conn, user, &ids, &[], now)?;
+            }
+            let id = registration.ids()[0];
+            (id, id)
         }
     };
     if let Some(max) = policy.max_lifetime
-        && login_time(conn, id)?.is_some_and(|login| elapsed(login, now) >= max)
+        && login_time(conn, root)?.is_some_and(|login| elapsed(login, now) >= max)
     {
-        return Ok(Spent::TooOld);
+        return Ok((Spent::TooOld, Vec::new()));
     }
     if !policy.single_use {
-        return Ok(Spent::Fresh);
+        return Ok((Spent::Fresh, Vec::new()));
     }
     // The one conditional update: of concurrent uses, exactly one claims it.
     let claimed = diesel::update(
@@ -145,7 +119,7 @@ pub(crate) fn spend(
     ))
     .execute(conn)?;
     if claimed == 1 {
-        return Ok(Spent::Fresh);
+        return Ok((Spent::Fresh, Vec::new()));
     }
     let (consumed_at, grace_used_at): (Option<Moment>, Option<Moment>) = jwt_token::table
         .filter(jwt_token::id.eq(id))
@@ -173,10 +147,39 @@ pub(crate) fn spend(
         .set(jwt_token::grace_used_at.eq(Some(now)))
         .execute(conn)?;
         if took == 1 {
-            let expired = expire_branch(conn, id, &record.token_type, now)?;
-            return Ok(Spent::Retried { expired });
+            // What the refresh tokens derived from it have grown (the
+            // branch of a lost answer); its own access tokens stay.
+            let expired = expiry::expire(
+                conn,
+                Scope::Below {
+                    id,
+                    token_type: &record.token_type,
+                },
+                Spare::default(),
+                None,
+                rules,
+                now,
+            )?;
+            return Ok((
+                Spent::Retried {
+                    expired: jtis(&expired),
+                },
+                expired,
+            ));
         }
     }
-    let expired = token_manager::expire_rows(conn, &[id], true, &[], now)?;
-    Ok(Spent::Replayed { expired })
+    let expired = expiry::expire(
+        conn,
+        Scope::Families(&[root]),
+        Spare::default(),
+        None,
+        rules,
+        now,
+    )?;
+    Ok((
+        Spent::Replayed {
+            expired: jtis(&expired),
+        },
+        expired,
+    ))
 }

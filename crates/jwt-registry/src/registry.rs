@@ -3,23 +3,22 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use jwt_core::{Clock, SettingsError, SystemClock};
 
 use crate::admin::{self, TokenInfo, TokenPage, TokenQuery};
-use crate::db::{
-    Database, DatabaseUrl, DbConnection, DbError, Migrations, run_migrations, write_transaction,
-};
+use crate::db::{Database, DatabaseUrl, DbConnection, DbError, Migrations, run_migrations};
+use crate::expiry::{self, CutOff, Revoked, Rules, Scope, Spare};
 use crate::pipeline::{Context, Pipeline, Step};
 use crate::raw_sql::placeholders;
-use crate::record::TokenRecord;
+use crate::record::{Presented, TokenRecord};
 use crate::refresh::{self, RefreshPolicy, Spent};
-use crate::revocation::Revocations;
+use crate::revocation::{Revocations, Verdict};
 use crate::schema::jwt_token;
-use crate::sessions::{self, Session, SessionDetailsSource, Trees};
+use crate::sessions::{self, Session, SessionDetailsSource};
 use crate::settings::{RegistrySettings, Revocation};
 use crate::token_manager::{self, TokenStatus};
 use crate::types::{Moment, RowId, sql};
@@ -57,6 +56,40 @@ pub trait RegistryListener: Send + Sync + 'static {
     fn pipeline_run(&self, context: &Context) {
         let _ = context;
     }
+
+    /// A user's tokens issued at or before `issued_until` (Unix seconds)
+    /// are refused from now on ("log out everywhere").
+    fn user_cut_off(&self, user_id: &str, issued_until: i64) {
+        let _ = (user_id, issued_until);
+    }
+
+    /// A rotated-out refresh token was used again within the grace window
+    /// (`reuse_grace_seconds`): allowed once, and `abandoned` (what its
+    /// first use had grown) force-expired. A client that lost an answer —
+    /// or a thief racing it: worth an alert when it happens often.
+    fn refresh_retried(&self, jti: &str, abandoned: &[String]) {
+        let _ = (jti, abandoned);
+    }
+
+    /// A spent refresh token was presented again (reuse detection): its
+    /// whole login, `expired`, is force-expired.
+    fn refresh_replayed(&self, jti: &str, expired: &[String]) {
+        let _ = (jti, expired);
+    }
+}
+
+/// What ending sessions or a user's tokens did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Ended {
+    /// Sessions (logins with a live refresh token) ended.
+    pub sessions: usize,
+    /// The tokens force-expired now, by `jti`.
+    pub expired: Vec<String>,
+    /// After a cut-off ("log out everywhere"): how long until the second
+    /// it fell in is over. `iat` counts whole seconds, so a token issued
+    /// later in that second is refused too; answer after this wait and a
+    /// login that follows the answer works. Zero otherwise.
+    pub settles_in: Duration,
 }
 
 /// Which sessions [`Registry::end_sessions`] ends.
@@ -96,6 +129,7 @@ struct Inner {
     db: Database,
     clock: Arc<dyn Clock>,
     settings: RegistrySettings,
+    rules: Rules,
     pipeline: Pipeline,
     listeners: Vec<Arc<dyn RegistryListener>>,
     cleanups: Vec<Arc<dyn Cleanup>>,
@@ -116,6 +150,7 @@ impl Drop for Inner {
 pub struct RegistryBuilder {
     settings: RegistrySettings,
     clock: Arc<dyn Clock>,
+    leeway: Duration,
     steps: Vec<Arc<dyn Step>>,
     listeners: Vec<Arc<dyn RegistryListener>>,
     cleanups: Vec<Arc<dyn Cleanup>>,
@@ -128,6 +163,15 @@ impl RegistryBuilder {
     /// The clock for registration and expiry times. Defaults to the system clock.
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// Verification's leeway (`[tokens] leeway`): a token is accepted until
+    /// `exp + leeway`, so force-expiring it must work, and its row must be
+    /// kept, until then. jwt-actix refuses a registry whose leeway is less
+    /// than its token service's. Defaults to zero.
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
         self
     }
 
@@ -175,14 +219,18 @@ impl RegistryBuilder {
     /// Connects, runs pending migrations (returned as `owner/version`), and
     /// loads the revocation list.
     pub fn open(self) -> Result<(Registry, Vec<String>), OpenError> {
-        let pipeline = Pipeline::from_names(&self.settings.pipeline, &self.steps)?;
+        let rules = Rules {
+            leeway: self.leeway,
+            access_cap: self.settings.live_access_tokens_per_login,
+        };
+        let pipeline = Pipeline::with_rules(&self.settings.pipeline, &self.steps, rules)?;
         let url = DatabaseUrl::parse(&self.settings.database_url)?;
         let db = Database::connect(&url)?;
         let mut sets = vec![MIGRATIONS];
         sets.extend(self.migrations);
         let applied = run_migrations(&db, &sets)?;
         let revocations = if self.watch && self.settings.revocation == Revocation::Cached {
-            Some(Revocations::start(&db, Arc::clone(&self.clock))?)
+            Some(Revocations::start(&db, Arc::clone(&self.clock), rules)?)
         } else {
             None
         };
@@ -191,6 +239,7 @@ impl RegistryBuilder {
                 db,
                 clock: self.clock,
                 settings: self.settings,
+                rules,
                 pipeline,
                 listeners: self.listeners,
                 cleanups: self.cleanups,
@@ -219,6 +268,7 @@ impl Registry {
         RegistryBuilder {
             settings,
             clock: Arc::new(SystemClock),
+            leeway: Duration::ZERO,
             steps: Vec::new(),
             listeners: Vec::new(),
             cleanups: Vec::new(),
@@ -243,6 +293,11 @@ impl Registry {
         &self.inner.pipeline
     }
 
+    /// Verification's leeway, as the registry was told it.
+    pub fn leeway(&self) -> Duration {
+        self.inner.rules.leeway
+    }
+
     /// The current time, as the registry stores it.
     pub fn now(&self) -> Moment {
         Moment::from_system_time(self.inner.clock.now())
@@ -251,12 +306,9 @@ impl Registry {
     /// Runs the registration pipeline over `context` in one transaction.
     pub fn register(&self, context: Context) -> Result<Context, DbError> {
         let context = self.inner.pipeline.run(&self.inner.db, context)?;
-        let born_expired = context
-            .registration
-            .as_ref()
-            .map(|registration| registration.born_expired.as_slice())
-            .unwrap_or_default();
-        self.after_expiry(born_expired, true);
+        if let Some(registration) = &context.registration {
+            self.after_expiry(&registration.revoked, &[], true);
+        }
         for listener in &self.inner.listeners {
             if context.registration.is_some() {
                 listener.pairs_registered(&context);
@@ -271,9 +323,9 @@ impl Registry {
         Ok(context)
     }
 
-    /// Force-expires `tokens` (their trees with `affect_tree`) but
+    /// Force-expires `tokens` (their whole logins with `affect_tree`) but
     /// `exclude`, and returns the `jti`s expired now. Tokens the registry
-    /// never saw are recorded force-expired.
+    /// never saw are recorded force-expired. One transaction.
     pub fn expire(
         &self,
         tokens: &[TokenRecord],
@@ -281,62 +333,120 @@ impl Registry {
         exclude: &[&str],
     ) -> Result<Vec<String>, DbError> {
         let now = self.now();
-        let mut conn = self.inner.db.get()?;
-        let expired = write_transaction(&mut conn, |conn| {
-            token_manager::expire(conn, tokens, affect_tree, exclude, now)
+        let rules = self.inner.rules;
+        let spare = Spare {
+            with_descendants: &[],
+            only: exclude,
+        };
+        let expired = self.inner.db.write(|conn| {
+            token_manager::expire_records(conn, tokens, affect_tree, spare, &rules, now)
         })?;
-        self.after_expiry(&expired, affect_tree);
-        Ok(expired)
+        self.after_expiry(&expired, &[], affect_tree);
+        Ok(jtis(&expired))
     }
 
-    /// Force-expires the registered token with this `jti` (its tree with
-    /// `affect_tree`). `None` when there is no such token.
+    /// `expire_on_refresh`: after a refresh registered `new` (derived from
+    /// `refresh`), force-expires the rest of the login — but `new` and
+    /// whatever was derived from it (a later refresh whose registration
+    /// landed first), and `refresh` itself when `keep_refresh` (without
+    /// rotation it stays in use). One transaction.
+    pub fn expire_rest_of_login(
+        &self,
+        refresh: &str,
+        new: &[&str],
+        keep_refresh: bool,
+    ) -> Result<Vec<String>, DbError> {
+        let now = self.now();
+        let rules = self.inner.rules;
+        let kept = [refresh];
+        let spare = Spare {
+            with_descendants: new,
+            only: if keep_refresh { &kept } else { &[] },
+        };
+        let expired = self.inner.db.write(|conn| {
+            expiry::expire(
+                conn,
+                Scope::FamiliesOfJtis(&[refresh]),
+                spare,
+                None,
+                &rules,
+                now,
+            )
+        })?;
+        self.after_expiry(&expired, &[], true);
+        Ok(jtis(&expired))
+    }
+
+    /// Force-expires the registered token with this `jti` (its whole login
+    /// with `affect_tree`, in short transactions). `None` when there is no
+    /// such token.
     pub fn expire_jti(&self, jti: &str, affect_tree: bool) -> Result<Option<Vec<String>>, DbError> {
-        let now = self.now();
         let mut conn = self.inner.db.get()?;
-        let expired = write_transaction(&mut conn, |conn| {
-            let Some(row) = token_manager::find_by_jti(conn, jti)? else {
-                return Ok::<_, DbError>(None);
-            };
-            token_manager::expire_rows(conn, &[row.id], affect_tree, &[], now).map(Some)
-        })?;
-        if let Some(expired) = &expired {
-            self.after_expiry(expired, affect_tree);
+        if token_manager::find_by_jti(&mut conn, jti)?.is_none() {
+            return Ok(None);
         }
-        Ok(expired)
+        drop(conn);
+        let seeds = [jti];
+        let scope = if affect_tree {
+            Scope::FamiliesOfJtis(&seeds)
+        } else {
+            Scope::Jtis(&seeds)
+        };
+        Ok(Some(jtis(&self.expire_in_batches(scope, affect_tree)?)))
     }
 
-    /// Force-expires every active token of a user, and their trees.
-    pub fn expire_user(&self, user_id: &str) -> Result<Vec<String>, DbError> {
-        let now = self.now();
-        let mut conn = self.inner.db.get()?;
-        let expired = write_transaction(&mut conn, |conn| {
-            let ids = token_manager::active_ids_of_user(conn, user_id, now)?;
-            token_manager::expire_rows(conn, &ids, true, &[], now)
-        })?;
-        self.after_expiry(&expired, true);
-        Ok(expired)
+    /// Every token of a user, registered or not, issued until now is
+    /// refused from now on (a cut-off, one short transaction), and the
+    /// registered ones are force-expired (in short transactions).
+    pub fn expire_user(&self, user_id: &str) -> Result<Ended, DbError> {
+        self.end_sessions(user_id, EndSessions::All)
     }
 
-    /// Spends a refresh token presented to `refresh/` under `policy`: with
-    /// single use, exactly one of any number of concurrent uses is
-    /// [`Spent::Fresh`]; a replay force-expires the token's whole tree.
-    /// One transaction.
+    /// Spends a refresh token of `user` presented to `refresh/` under
+    /// `policy`: with single use, exactly one of any number of concurrent
+    /// uses is [`Spent::Fresh`]; a replay force-expires the token's whole
+    /// login. One transaction. A retry within the grace window is logged at
+    /// `warn` and told to the listeners, as is a replay.
     pub fn spend_refresh(
         &self,
         record: &TokenRecord,
+        user: Option<&str>,
         policy: RefreshPolicy,
     ) -> Result<Spent, DbError> {
         let now = self.now();
-        let mut conn = self.inner.db.get()?;
-        let spent = write_transaction(&mut conn, |conn| refresh::spend(conn, record, policy, now))?;
-        if let Spent::Retried { expired } | Spent::Replayed { expired } = &spent {
-            self.after_expiry(expired, true);
+        let rules = self.inner.rules;
+        let (spent, expired) = self
+            .inner
+            .db
+            .write(|conn| refresh::spend(conn, record, user, policy, &rules, now))?;
+        self.after_expiry(&expired, &[], true);
+        match &spent {
+            Spent::Retried { expired } => {
+                tracing::warn!(
+                    jti = %record.jti,
+                    abandoned = expired.len(),
+                    "refresh token retried within the grace window: its newer branch is force-expired"
+                );
+                for listener in &self.inner.listeners {
+                    listener.refresh_retried(&record.jti, expired);
+                }
+            }
+            Spent::Replayed { expired } => {
+                tracing::warn!(
+                    jti = %record.jti,
+                    expired = expired.len(),
+                    "refresh token replayed: its login is force-expired"
+                );
+                for listener in &self.inner.listeners {
+                    listener.refresh_replayed(&record.jti, expired);
+                }
+            }
+            Spent::Fresh | Spent::TooOld => {}
         }
         Ok(spent)
     }
 
-    /// The sessions (login trees with an active refresh token) of a user,
+    /// The sessions (logins with a refresh token still accepted) of a user,
     /// newest first; `current_jti` marks the one holding that token.
     pub fn sessions(
         &self,
@@ -348,7 +458,7 @@ impl Registry {
             &mut conn,
             user_id,
             current_jti,
-            self.now(),
+            self.horizon(),
             self.inner.details.as_deref(),
         )
     }
@@ -361,82 +471,199 @@ impl Registry {
             &mut conn,
             user_id,
             query,
-            self.now(),
+            self.horizon(),
             self.inner.details.as_deref(),
         )
     }
 
-    /// The token with this `jti` and its whole login tree, oldest first,
-    /// with their users, devices and states (the admin API); `None` when
-    /// the registry has no such token.
+    /// The token with this `jti` and its whole login, oldest first, with
+    /// their users, devices and states (the admin API); `None` when the
+    /// registry has no such token.
     pub fn token_tree(&self, jti: &str) -> Result<Option<(TokenInfo, Vec<TokenInfo>)>, DbError> {
         let mut conn = self.inner.db.get()?;
-        admin::token_tree(&mut conn, jti, self.now(), self.inner.details.as_deref())
+        admin::token_tree(
+            &mut conn,
+            jti,
+            self.horizon(),
+            self.inner.details.as_deref(),
+        )
     }
 
-    /// Force-expires sessions of a user; returns how many it ended. A
-    /// session that is not the user's, or not alive, counts as none.
-    pub fn end_sessions(&self, user_id: &str, which: EndSessions<'_>) -> Result<usize, DbError> {
-        let now = self.now();
+    /// Force-expires sessions of a user. A session that is not the user's,
+    /// or not alive, counts as none. Large logins are expired in short
+    /// transactions, so that other writers never wait long.
+    pub fn end_sessions(&self, user_id: &str, which: EndSessions<'_>) -> Result<Ended, DbError> {
         let mut conn = self.inner.db.get()?;
-        let (ended, expired) = write_transaction(&mut conn, |conn| {
-            let trees = Trees::of_user(conn, user_id)?;
-            let alive: Vec<RowId> = trees.alive(now).map(|(root, _)| *root).collect();
-            let targets: Vec<RowId> = match which {
-                EndSessions::One(id) => alive.into_iter().filter(|root| *root == id).collect(),
-                EndSessions::All => alive,
-                EndSessions::Others { current_jti } => {
-                    let current = trees.root_of_jti(current_jti);
-                    alive
-                        .into_iter()
-                        .filter(|root| Some(*root) != current)
-                        .collect()
+        let alive = sessions::alive_roots(&mut conn, user_id, self.horizon())?;
+        let mut ended = Ended::default();
+        let expired = match which {
+            EndSessions::One(id) => {
+                drop(conn);
+                if !alive.contains(&id) {
+                    return Ok(ended);
                 }
-                // The caller's own tree, alive or not: its access token
-                // may outlive its refresh tokens.
-                EndSessions::Current { current_jti } => {
-                    trees.root_of_jti(current_jti).into_iter().collect()
-                }
-            };
-            let expired = token_manager::expire_rows(conn, &targets, true, &[], now)?;
-            let ended = match which {
-                EndSessions::Current { .. } => usize::from(!expired.is_empty()),
-                _ => targets.len(),
-            };
-            Ok::<_, DbError>((ended, expired))
-        })?;
-        self.after_expiry(&expired, true);
+                ended.sessions = 1;
+                self.expire_in_batches(Scope::Families(&[id]), true)?
+            }
+            EndSessions::Others { current_jti } => {
+                let current = token_manager::root_of_jti(&mut conn, current_jti)?;
+                drop(conn);
+                ended.sessions = alive.iter().filter(|root| Some(**root) != current).count();
+                self.expire_in_batches(
+                    Scope::User {
+                        user_id,
+                        except: current,
+                    },
+                    true,
+                )?
+            }
+            // The caller's own login, alive or not: its access token may
+            // outlive its refresh tokens.
+            EndSessions::Current { current_jti } => {
+                let current = token_manager::root_of_jti(&mut conn, current_jti)?;
+                drop(conn);
+                let Some(root) = current else {
+                    return Ok(ended);
+                };
+                ended.sessions = usize::from(alive.contains(&root));
+                self.expire_in_batches(Scope::Families(&[root]), true)?
+            }
+            EndSessions::All => {
+                drop(conn);
+                ended.sessions = alive.len();
+                ended.settles_in = self.cut_off(user_id)?;
+                self.expire_in_batches(
+                    Scope::User {
+                        user_id,
+                        except: None,
+                    },
+                    true,
+                )?
+            }
+        };
+        ended.expired = jtis(&expired);
         Ok(ended)
     }
 
-    /// After a commit that force-expired `expired`: this process's list
-    /// learns of them at once, and the listeners hear of them.
-    fn after_expiry(&self, expired: &[String], tree: bool) {
-        if expired.is_empty() {
+    /// `logout/`: each of `tokens` (the caller's access token, and the
+    /// refresh token they named) is force-expired — recorded so if the
+    /// registry never saw it — and so is its whole login.
+    pub fn logout(&self, user_id: &str, tokens: &[TokenRecord]) -> Result<Ended, DbError> {
+        let now = self.now();
+        let rules = self.inner.rules;
+        let (expired, roots) = self.inner.db.write(|conn| {
+            let expired =
+                token_manager::expire_records(conn, tokens, false, Spare::default(), &rules, now)?;
+            let mut roots = Vec::new();
+            for token in tokens {
+                roots.extend(token_manager::root_of_jti(conn, &token.jti)?);
+            }
+            Ok::<_, DbError>((expired, roots))
+        })?;
+        self.after_expiry(&expired, &[], false);
+        let mut conn = self.inner.db.get()?;
+        let alive = sessions::alive_roots(&mut conn, user_id, self.horizon())?;
+        drop(conn);
+        let mut ended = Ended {
+            sessions: alive.iter().filter(|root| roots.contains(root)).count(),
+            ..Ended::default()
+        };
+        let mut all = expired;
+        all.extend(self.expire_in_batches(Scope::Families(&roots), true)?);
+        ended.expired = jtis(&all);
+        Ok(ended)
+    }
+
+    /// Sets the user's cut-off to the current second; returns how long
+    /// until that second is over.
+    fn cut_off(&self, user_id: &str) -> Result<Duration, DbError> {
+        let now = self.now();
+        let until = now.unix_seconds();
+        let issued_until = self
+            .inner
+            .db
+            .write(|conn| expiry::cut_off(conn, user_id, until, now))?;
+        let cut = CutOff {
+            user_id: user_id.to_owned(),
+            issued_until,
+        };
+        if let Some(revocations) = &self.inner.revocations {
+            revocations.add(&[], std::slice::from_ref(&cut));
+        }
+        for listener in &self.inner.listeners {
+            listener.user_cut_off(user_id, issued_until);
+        }
+        let next_second = Moment::from_unix_seconds(issued_until.saturating_add(1));
+        Ok((next_second.0 - self.now().0).to_std().unwrap_or_default())
+    }
+
+    /// Force-expires `scope` in transactions of a few hundred tokens (the
+    /// size adapts to keep each near [`BATCH_TARGET`]), pausing between
+    /// them so that writers of other processes get the lock too.
+    fn expire_in_batches(&self, scope: Scope<'_>, tree: bool) -> Result<Vec<Revoked>, DbError> {
+        let rules = self.inner.rules;
+        let mut size = Batch::new();
+        let mut all = Vec::new();
+        loop {
+            let now = self.now();
+            let started = Instant::now();
+            let batch = self.inner.db.write(|conn| {
+                expiry::expire(conn, scope, Spare::default(), Some(size.rows), &rules, now)
+            })?;
+            self.after_expiry(&batch, &[], tree);
+            let done = batch.len() < size.rows;
+            all.extend(batch);
+            if done {
+                return Ok(all);
+            }
+            size.pace(started.elapsed());
+        }
+    }
+
+    /// After a commit that force-expired `tokens` or cut users off: this
+    /// process's list learns of them at once, and the listeners hear of
+    /// them.
+    fn after_expiry(&self, tokens: &[Revoked], users: &[CutOff], tree: bool) {
+        if tokens.is_empty() && users.is_empty() {
             return;
         }
         if let Some(revocations) = &self.inner.revocations {
-            revocations.add(expired.iter().cloned());
+            revocations.add(tokens, users);
         }
-        for listener in &self.inner.listeners {
-            listener.tokens_expired(expired, tree);
+        if !tokens.is_empty() {
+            let expired = jtis(tokens);
+            for listener in &self.inner.listeners {
+                listener.tokens_expired(&expired, tree);
+            }
         }
     }
 
     /// The token's state: with `revocation = "cached"` from the in-memory
     /// list (a token not on it counts as registered), unless `registered`
-    /// must be known (`require_registered`); else from the database.
-    pub fn status(&self, jti: &str, need_registered: bool) -> Result<TokenStatus, DbError> {
+    /// must be known (`require_registered`); else from the database. A
+    /// token issued before its user's cut-off is [`TokenStatus::CutOff`].
+    pub fn status(
+        &self,
+        token: &Presented<'_>,
+        need_registered: bool,
+    ) -> Result<TokenStatus, DbError> {
         if let (Some(revocations), false) = (&self.inner.revocations, need_registered) {
-            let revoked = revocations.is_revoked(&self.inner.db, jti, self.now())?;
-            return Ok(if revoked {
-                TokenStatus::ForceExpired
-            } else {
-                TokenStatus::Registered
+            let verdict =
+                revocations.check(token.jti, token.user_id, token.issued_at, self.now())?;
+            return Ok(match verdict {
+                Verdict::Revoked => TokenStatus::ForceExpired,
+                Verdict::CutOff => TokenStatus::CutOff,
+                Verdict::Fine => TokenStatus::Registered,
             });
         }
         let mut conn = self.inner.db.get()?;
-        token_manager::status(&mut conn, jti)
+        token_manager::status(&mut conn, token.jti, token.user_id, token.issued_at)
+    }
+
+    /// Tokens verification accepts until `exp + leeway`: before then it
+    /// must remember their force-expiry.
+    fn horizon(&self) -> Moment {
+        self.inner.rules.horizon(self.now())
     }
 
     /// How many tokens [`Registry::archive`] would delete.
@@ -450,10 +677,14 @@ impl Registry {
         Ok(u64::try_from(count).unwrap_or_default())
     }
 
-    /// Deletes tokens whose own expiry passed at least `older_than` ago, in
-    /// transactions of at most `batch` rows (so the table is never locked
-    /// for long), calling `progress` with the running total. Children keep
-    /// their place with no parent; connections go with their tokens.
+    /// Deletes tokens whose own expiry passed at least `older_than` ago —
+    /// and never sooner than the leeway after it, so that a force-expired
+    /// token verification still accepts is never forgotten — in
+    /// transactions of at most `batch` rows (fewer when they take long, so
+    /// the table is never locked for long), calling `progress` with the
+    /// running total. Children keep their place with no parent;
+    /// connections go with their tokens. Then prunes the SQLite revocation
+    /// log.
     pub fn archive(
         &self,
         older_than: Duration,
@@ -461,11 +692,14 @@ impl Registry {
         mut progress: impl FnMut(u64),
     ) -> Result<u64, DbError> {
         let cutoff = self.cutoff(older_than);
-        let batch = i64::try_from(batch.max(1)).unwrap_or(i64::MAX);
-        let mut conn = self.inner.db.get()?;
+        let mut size = Batch::new();
+        size.max = batch.max(1);
+        size.rows = size.rows.min(size.max);
         let mut total = 0u64;
         loop {
-            let deleted = write_transaction(&mut conn, |conn| {
+            let started = Instant::now();
+            let rows = size.rows;
+            let deleted = self.inner.db.write(|conn| {
                 let sql = format!(
                     "DELETE FROM jwt_token WHERE id IN \
                      (SELECT id FROM jwt_token WHERE internal_expired_at <= {} LIMIT {})",
@@ -474,22 +708,51 @@ impl Registry {
                 );
                 diesel::sql_query(sql)
                     .bind::<sql::Moment, _>(cutoff)
-                    .bind::<BigInt, _>(batch)
+                    .bind::<BigInt, _>(i64::try_from(rows).unwrap_or(i64::MAX))
                     .execute(conn)
+                    .map_err(DbError::from)
             })?;
             total += deleted as u64;
             progress(total);
-            if (deleted as i64) < batch {
-                self.clean_up(&mut conn)?;
-                return Ok(total);
+            if deleted < rows {
+                break;
+            }
+            size.pace(started.elapsed());
+        }
+        self.prune_log()?;
+        if !self.inner.cleanups.is_empty() {
+            self.inner.db.write(|conn| self.run_cleanups(conn))?;
+        }
+        Ok(total)
+    }
+
+    /// Deletes the SQLite revocation log's rows nobody needs (their token is
+    /// refused anyway), in short transactions; the newest row stays, so a
+    /// process that has not read the log since sees what it missed.
+    fn prune_log(&self) -> Result<(), DbError> {
+        if !self.inner.db.url().is_sqlite() {
+            return Ok(());
+        }
+        let now = self.now();
+        loop {
+            let deleted = self.inner.db.write(|conn| {
+                diesel::sql_query(
+                    "DELETE FROM jwt_revocation_log WHERE seq IN (SELECT seq FROM jwt_revocation_log \
+                     WHERE until <= ? AND seq < (SELECT MAX(seq) FROM jwt_revocation_log) LIMIT 1000)",
+                )
+                .bind::<sql::Moment, _>(now)
+                .execute(conn)
+                .map_err(DbError::from)
+            })?;
+            if deleted < 1000 {
+                return Ok(());
             }
         }
     }
 
     /// Removes a deleted user's tokens (and with them their connections).
     pub fn forget_user(&self, user_id: &str) -> Result<u64, DbError> {
-        let mut conn = self.inner.db.get()?;
-        let deleted = write_transaction(&mut conn, |conn| {
+        let deleted = self.inner.db.write(|conn| {
             let sql = format!(
                 "DELETE FROM jwt_token WHERE id IN \
                  (SELECT token_id FROM jwt_token_user_connection WHERE user_id = {})",
@@ -504,13 +767,6 @@ impl Registry {
         Ok(deleted as u64)
     }
 
-    fn clean_up(&self, conn: &mut DbConnection) -> Result<(), DbError> {
-        if self.inner.cleanups.is_empty() {
-            return Ok(());
-        }
-        write_transaction(conn, |conn| self.run_cleanups(conn))
-    }
-
     /// The cleanups, in the caller's transaction.
     fn run_cleanups(&self, conn: &mut DbConnection) -> Result<(), DbError> {
         for cleanup in &self.inner.cleanups {
@@ -519,13 +775,45 @@ impl Registry {
         Ok(())
     }
 
+    /// Tokens expiring at or before this are archived: `older_than` ago,
+    /// and at least the leeway ago.
     fn cutoff(&self, older_than: Duration) -> Moment {
-        let now = self.now().0;
-        let age = chrono::Duration::from_std(older_than).unwrap_or(chrono::Duration::MAX);
-        Moment(
-            now.checked_sub_signed(age)
-                .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC),
-        )
+        self.now().minus(older_than.max(self.inner.rules.leeway))
+    }
+}
+
+fn jtis(revoked: &[Revoked]) -> Vec<String> {
+    revoked.iter().map(|r| r.jti.clone()).collect()
+}
+
+/// How long one batch of a long job should hold the write lock.
+const BATCH_TARGET: Duration = Duration::from_millis(20);
+
+/// The size of a long job's next batch, and the pause before it.
+struct Batch {
+    rows: usize,
+    max: usize,
+}
+
+impl Batch {
+    fn new() -> Self {
+        Batch {
+            rows: 500,
+            max: 5_000,
+        }
+    }
+
+    /// After a batch that took `took`: the next one's size (halved when it
+    /// took too long, doubled when it was quick), and a pause as long as it
+    /// took (at most the target), so that another process's writer,
+    /// retrying under SQLite's busy timeout, finds the lock free.
+    fn pace(&mut self, took: Duration) {
+        if took > BATCH_TARGET + BATCH_TARGET / 4 {
+            self.rows = (self.rows / 2).max(50);
+        } else if took < BATCH_TARGET / 2 {
+            self.rows = (self.rows * 2).min(self.max);
+        }
+        std::thread::sleep(took.min(BATCH_TARGET));
     }
 }
 

@@ -1,39 +1,106 @@
-//! The list of force-expired tokens, kept in memory and in step with the
-//! database (`revocation = "cached"`).
+//! The list of force-expired tokens and users' cut-offs, kept in memory and
+//! in step with the database (`revocation = "cached"`). It learns what
+//! changed — from this process at once, from others through the database —
+//! and never reloads whole on a change: on SQLite it reads the new rows of
+//! `jwt_revocation_log` when `PRAGMA data_version` says another connection
+//! committed; on PostgreSQL a thread `LISTEN`s and applies each
+//! notification's payload. Entries are forgotten once verification would
+//! refuse their token anyway (`exp + leeway`).
 
-use std::collections::HashSet;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
-use diesel::sql_types::BigInt;
+use diesel::sql_types::{BigInt, Nullable};
 use diesel::{Connection as _, PgConnection, RunQueryDsl, SqliteConnection};
 use jwt_core::Clock;
 
-use crate::db::{Database, DatabaseUrl, DbError};
+use crate::db::{Database, DatabaseUrl, DbConnection, DbError};
+use crate::expiry::{CHANNEL, Change, CutOff, LogRow, Revoked, Rules, parse_payload};
 use crate::token_manager;
 use crate::types::Moment;
-
-/// The `NOTIFY` channel expiries are announced on (PostgreSQL).
-pub(crate) const CHANNEL: &str = "jwt_token_revoked";
 
 /// How often the PostgreSQL listener looks for notifications, and how long
 /// a change made elsewhere takes at most to be seen.
 pub const POSTGRES_DELAY: Duration = Duration::from_millis(200);
 
-/// How often the PostgreSQL listener reloads the whole list anyway.
-const FULL_RELOAD: Duration = Duration::from_secs(30);
+/// What a token's check against the list found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    Fine,
+    Revoked,
+    CutOff,
+}
 
-/// The `jti`s of force-expired tokens, with what keeps them fresh.
+/// The list itself.
+#[derive(Default)]
+struct List {
+    /// Force-expired tokens, until when verification would accept them.
+    tokens: HashMap<String, Moment>,
+    /// The same, soonest first, to forget them in order.
+    lapsing: BinaryHeap<Reverse<(Moment, String)>>,
+    /// Users' cut-offs: tokens issued at or before are refused.
+    users: HashMap<String, i64>,
+}
+
+impl List {
+    fn apply(&mut self, change: Change) {
+        match change {
+            Change::Token(Revoked { jti, until }) => {
+                let entry = self.tokens.entry(jti.clone()).or_insert(until);
+                *entry = (*entry).max(until);
+                self.lapsing.push(Reverse((until, jti)));
+            }
+            Change::User(CutOff {
+                user_id,
+                issued_until,
+            }) => {
+                let entry = self.users.entry(user_id).or_insert(issued_until);
+                *entry = (*entry).max(issued_until);
+            }
+            Change::Reload => {}
+        }
+    }
+
+    /// Forgets the tokens verification refuses by now anyway.
+    fn forget_lapsed(&mut self, now: Moment) {
+        while let Some(Reverse((until, _))) = self.lapsing.peek() {
+            if *until > now {
+                break;
+            }
+            if let Some(Reverse((until, jti))) = self.lapsing.pop()
+                && self.tokens.get(&jti).is_some_and(|kept| *kept <= until)
+            {
+                self.tokens.remove(&jti);
+            }
+        }
+    }
+
+    fn verdict(&self, jti: &str, user_id: Option<&str>, issued_at: Option<i64>) -> Verdict {
+        if self.tokens.contains_key(jti) {
+            return Verdict::Revoked;
+        }
+        let cut = user_id.and_then(|user| self.users.get(user));
+        if cut.is_some_and(|cut| issued_at.is_none_or(|iat| iat <= *cut)) {
+            return Verdict::CutOff;
+        }
+        Verdict::Fine
+    }
+}
+
+/// The list, with what keeps it fresh.
 pub(crate) struct Revocations {
-    list: RwLock<HashSet<String>>,
+    list: RwLock<List>,
+    rules: Rules,
     freshness: Freshness,
 }
 
 enum Freshness {
     /// SQLite: a connection of our own whose `PRAGMA data_version` changes
-    /// when another connection commits.
+    /// when another connection commits, and the last log row applied.
     Sqlite(Mutex<SqliteWatch>),
     /// PostgreSQL: a thread that `LISTEN`s; `healthy` is false while it
     /// cannot reach the database.
@@ -45,8 +112,10 @@ enum Freshness {
 }
 
 struct SqliteWatch {
-    conn: SqliteConnection,
+    /// A SQLite connection of its own (never one of the pool's).
+    conn: DbConnection,
     version: i64,
+    seq: i64,
 }
 
 #[derive(diesel::QueryableByName)]
@@ -55,22 +124,39 @@ struct DataVersion {
     data_version: i64,
 }
 
-fn data_version(conn: &mut SqliteConnection) -> Result<i64, DbError> {
+fn data_version(conn: &mut DbConnection) -> Result<i64, DbError> {
     let row: DataVersion = diesel::sql_query("PRAGMA data_version").get_result(conn)?;
     Ok(row.data_version)
 }
 
+#[derive(diesel::QueryableByName)]
+struct LastSeq {
+    #[diesel(sql_type = Nullable<BigInt>)]
+    seq: Option<i64>,
+}
+
+/// Rows of the SQLite log read at once.
+const LOG_PAGE: i64 = 10_000;
+
 impl Revocations {
     /// Loads the list and starts keeping it fresh.
-    pub(crate) fn start(db: &Database, clock: Arc<dyn Clock>) -> Result<Arc<Revocations>, DbError> {
-        let now = Moment::from_system_time(clock.now());
+    pub(crate) fn start(
+        db: &Database,
+        clock: Arc<dyn Clock>,
+        rules: Rules,
+    ) -> Result<Arc<Revocations>, DbError> {
         let freshness = match db.url() {
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(path)
+                    .map(DbConnection::Sqlite)
                     .map_err(|err| DbError::unreachable(err.to_string()))?;
                 conn.batch_execute(crate::db::SQLITE_BUSY_TIMEOUT)?;
                 let version = data_version(&mut conn)?;
-                Freshness::Sqlite(Mutex::new(SqliteWatch { conn, version }))
+                Freshness::Sqlite(Mutex::new(SqliteWatch {
+                    conn,
+                    version,
+                    seq: 0,
+                }))
             }
             DatabaseUrl::Postgres(_) => Freshness::Postgres {
                 healthy: Arc::new(AtomicBool::new(true)),
@@ -79,55 +165,138 @@ impl Revocations {
             },
         };
         let revocations = Arc::new(Revocations {
-            list: RwLock::new(HashSet::new()),
+            list: RwLock::new(List::default()),
+            rules,
             freshness,
         });
-        revocations.reload(db, now)?;
-        if let (
+        let now = Moment::from_system_time(clock.now());
+        match &revocations.freshness {
+            Freshness::Sqlite(watch) => {
+                let mut watch = watch
+                    .lock()
+                    .map_err(|_| DbError::unreachable("revocation watch poisoned"))?;
+                revocations.reload_sqlite(&mut watch, now)?;
+            }
             Freshness::Postgres {
                 healthy,
                 stop,
                 thread,
-            },
-            DatabaseUrl::Postgres(url),
-        ) = (&revocations.freshness, db.url())
-        {
-            let handle = listen(
-                Arc::downgrade(&revocations),
-                db.clone(),
-                url.clone(),
-                clock,
-                Arc::clone(healthy),
-                Arc::clone(stop),
-            );
-            if let Ok(mut slot) = thread.lock() {
-                *slot = handle;
+            } => {
+                revocations.reload(db, now)?;
+                if let DatabaseUrl::Postgres(url) = db.url() {
+                    let handle = listen(
+                        Arc::downgrade(&revocations),
+                        db.clone(),
+                        url.clone(),
+                        clock,
+                        Arc::clone(healthy),
+                        Arc::clone(stop),
+                    );
+                    if let Ok(mut slot) = thread.lock() {
+                        *slot = handle;
+                    }
+                }
             }
         }
         Ok(revocations)
     }
 
-    fn reload(&self, db: &Database, now: Moment) -> Result<(), DbError> {
-        let mut conn = db.get()?;
-        let fresh: HashSet<String> = token_manager::revoked(&mut conn, now)?
-            .into_iter()
-            .collect();
+    /// Loads the whole list from `conn` (one read transaction: on SQLite
+    /// with the last log row, so that what follows it is read next).
+    fn load(&self, conn: &mut DbConnection, now: Moment) -> Result<Option<i64>, DbError> {
+        let horizon = self.rules.horizon(now);
+        let sqlite = matches!(conn, DbConnection::Sqlite(_));
+        let (tokens, users, seq) = conn.transaction(|conn| {
+            let tokens = token_manager::revoked(conn, horizon)?;
+            let users = token_manager::cutoffs(conn)?;
+            let seq = if sqlite {
+                diesel::sql_query("SELECT MAX(seq) AS seq FROM jwt_revocation_log")
+                    .get_result::<LastSeq>(conn)?
+                    .seq
+            } else {
+                None
+            };
+            Ok::<_, DbError>((tokens, users, seq))
+        })?;
+        let mut fresh = List::default();
+        for (jti, exp) in tokens {
+            fresh.apply(Change::Token(Revoked {
+                jti,
+                until: exp.plus(self.rules.leeway),
+            }));
+        }
+        for (user_id, issued_until) in users {
+            fresh.apply(Change::User(CutOff {
+                user_id,
+                issued_until,
+            }));
+        }
         if let Ok(mut list) = self.list.write() {
             *list = fresh;
         }
+        Ok(seq)
+    }
+
+    fn reload(&self, db: &Database, now: Moment) -> Result<(), DbError> {
+        let mut conn = db.get()?;
+        self.load(&mut conn, now).map(|_| ())
+    }
+
+    /// Reloads through the watch connection, and remembers the log's end.
+    fn reload_sqlite(&self, watch: &mut SqliteWatch, now: Moment) -> Result<(), DbError> {
+        watch.seq = self.load(&mut watch.conn, now)?.unwrap_or(0);
         Ok(())
     }
 
-    /// Whether the token is force-expired, after making sure the list is
-    /// current: on SQLite one `PRAGMA data_version` (a reload when another
-    /// connection committed); on PostgreSQL nothing (the listener keeps it).
-    /// Blocking.
-    pub(crate) fn is_revoked(
+    /// Applies the log rows written since the last look; reloads when some
+    /// were deleted before this process read them.
+    fn catch_up(&self, watch: &mut SqliteWatch, now: Moment) -> Result<(), DbError> {
+        loop {
+            let rows: Vec<LogRow> = diesel::sql_query(
+                "SELECT seq, jti, user_id, issued_until, until FROM jwt_revocation_log \
+                 WHERE seq > ? ORDER BY seq LIMIT ?",
+            )
+            .bind::<BigInt, _>(watch.seq)
+            .bind::<BigInt, _>(LOG_PAGE)
+            .load(&mut watch.conn)?;
+            let Some(first) = rows.first() else {
+                return Ok(());
+            };
+            if first.seq != watch.seq + 1 {
+                return self.reload_sqlite(watch, now);
+            }
+            let full = i64::try_from(rows.len()).unwrap_or(i64::MAX) >= LOG_PAGE;
+            let mut reload = false;
+            if let Ok(mut list) = self.list.write() {
+                for row in rows {
+                    watch.seq = row.seq;
+                    match row.change() {
+                        Change::Reload => reload = true,
+                        change => list.apply(change),
+                    }
+                }
+                list.forget_lapsed(now);
+            }
+            if reload {
+                return self.reload_sqlite(watch, now);
+            }
+            if !full {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Whether the token is refused, after making sure the list is
+    /// current: on SQLite one `PRAGMA data_version` (and, when another
+    /// connection committed, one read of the new log rows); on PostgreSQL
+    /// nothing (the listener keeps it). Blocking.
+    pub(crate) fn check(
         &self,
-        db: &Database,
         jti: &str,
+        user_id: Option<&str>,
+        issued_at: Option<i64>,
         now: Moment,
-    ) -> Result<bool, DbError> {
+    ) -> Result<Verdict, DbError> {
         match &self.freshness {
             Freshness::Sqlite(watch) => {
                 let mut watch = watch
@@ -135,7 +304,7 @@ impl Revocations {
                     .map_err(|_| DbError::unreachable("revocation watch poisoned"))?;
                 let version = data_version(&mut watch.conn)?;
                 if version != watch.version {
-                    self.reload(db, now)?;
+                    self.catch_up(&mut watch, now)?;
                     watch.version = version;
                 }
             }
@@ -147,7 +316,10 @@ impl Revocations {
                 }
             }
         }
-        Ok(self.list.read().is_ok_and(|list| list.contains(jti)))
+        Ok(self
+            .list
+            .read()
+            .map_or(Verdict::Fine, |list| list.verdict(jti, user_id, issued_at)))
     }
 
     /// Stops the PostgreSQL listener and waits for it, so that no thread is
@@ -162,18 +334,52 @@ impl Revocations {
         }
     }
 
-    /// Records expiries this process made (others learn of them through the
+    /// Records changes this process made (others learn of them through the
     /// database).
-    pub(crate) fn add(&self, revoked: impl IntoIterator<Item = String>) {
+    pub(crate) fn add(&self, tokens: &[Revoked], users: &[CutOff]) {
         if let Ok(mut list) = self.list.write() {
-            list.extend(revoked);
+            for token in tokens {
+                list.apply(Change::Token(token.clone()));
+            }
+            for cut in users {
+                list.apply(Change::User(cut.clone()));
+            }
+        }
+    }
+
+    /// Applies a notification's changes (PostgreSQL); `false` when it asks
+    /// for a reload.
+    fn apply_payload(&self, payload: &str, now: Moment) -> bool {
+        let changes = parse_payload(payload);
+        if changes.contains(&Change::Reload) {
+            return false;
+        }
+        if let Ok(mut list) = self.list.write() {
+            for change in changes {
+                list.apply(change);
+            }
+            list.forget_lapsed(now);
+        }
+        true
+    }
+
+    fn forget_lapsed(&self, now: Moment) {
+        let due = self.list.read().is_ok_and(|list| {
+            list.lapsing
+                .peek()
+                .is_some_and(|Reverse((until, _))| *until <= now)
+        });
+        if due && let Ok(mut list) = self.list.write() {
+            list.forget_lapsed(now);
         }
     }
 }
 
-/// The PostgreSQL listener: `LISTEN`, poll for notifications every
-/// [`POSTGRES_DELAY`], reload on one (and every [`FULL_RELOAD`]); reconnect
-/// when the connection drops. Ends when the list is dropped.
+/// The PostgreSQL listener: `LISTEN`, then a full load; every
+/// [`POSTGRES_DELAY`] the notifications that arrived are applied (a few
+/// entries each, never a reload unless one asks for it); a dropped
+/// connection is made again, and the list reloaded. Ends when the list is
+/// dropped.
 fn listen(
     list: Weak<Revocations>,
     db: Database,
@@ -187,42 +393,43 @@ fn listen(
         .name("jwt-revocations".into())
         .spawn(move || {
             let mut conn: Option<PgConnection> = None;
-            let mut since_reload = Duration::ZERO;
+            // Set until a full load has followed the last (re)connection.
+            let mut stale = false;
             loop {
                 std::thread::sleep(POSTGRES_DELAY);
-                since_reload += POSTGRES_DELAY;
                 if stop.load(Ordering::SeqCst) {
                     return;
                 }
                 let Some(revocations) = list.upgrade() else {
                     return;
                 };
+                let now = Moment::from_system_time(clock.now());
                 if conn.is_none() {
                     conn = PgConnection::establish(&url).ok().and_then(|mut c| {
                         c.batch_execute(&format!("LISTEN {CHANNEL}"))
                             .ok()
                             .map(|()| c)
                     });
-                    since_reload = FULL_RELOAD;
+                    // What was announced while nobody listened is missed.
+                    stale = true;
                 }
-                let notified = match conn.as_mut() {
-                    Some(c) => match c.notifications_iter().collect::<Result<Vec<_>, _>>() {
-                        Ok(notes) => !notes.is_empty(),
-                        Err(_) => {
-                            conn = None;
-                            false
+                if let Some(c) = conn.as_mut() {
+                    match c.notifications_iter().collect::<Result<Vec<_>, _>>() {
+                        Ok(notes) => {
+                            for note in notes {
+                                if !revocations.apply_payload(&note.payload, now) {
+                                    stale = true;
+                                }
+                            }
                         }
-                    },
-                    None => false,
-                };
-                if notified || since_reload >= FULL_RELOAD {
-                    let now = Moment::from_system_time(clock.now());
-                    let reloaded = revocations.reload(&db, now).is_ok();
-                    healthy.store(reloaded && conn.is_some(), Ordering::SeqCst);
-                    since_reload = Duration::ZERO;
-                } else if conn.is_none() {
-                    healthy.store(false, Ordering::SeqCst);
+                        Err(_) => conn = None,
+                    }
                 }
+                if stale && conn.is_some() && revocations.reload(&db, now).is_ok() {
+                    stale = false;
+                }
+                healthy.store(!stale && conn.is_some(), Ordering::SeqCst);
+                revocations.forget_lapsed(now);
             }
         });
     match spawned {

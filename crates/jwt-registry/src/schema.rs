@@ -19,6 +19,20 @@ diesel::table! {
         updated_at -> Moment,
         consumed_at -> Nullable<Moment>,
         grace_used_at -> Nullable<Moment>,
+        root_id -> Nullable<Id>,
+        user_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::sql::Moment;
+
+    jwt_user_cutoff (user_id) {
+        user_id -> Text,
+        issued_until -> BigInt,
+        created_at -> Moment,
+        updated_at -> Moment,
     }
 }
 

@@ -1,12 +1,16 @@
 //! Sessions: a user's login trees, each named by its root token, with the
 //! device that used it last.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
+
+use diesel::QueryableByName;
+use diesel::RunQueryDsl;
+use diesel::sql_types::Nullable;
 
 use crate::db::{DbConnection, DbError};
-use crate::models::StoredToken;
+use crate::raw_sql::Statement;
 use crate::token_manager;
-use crate::types::{Moment, RowId};
+use crate::types::{Moment, RowId, sql};
 
 /// What a session's last token was issued to, as shown to its user: the
 /// recognised app, OS, device and IP (jwt-device fills it in).
@@ -51,58 +55,6 @@ pub struct Session {
     pub current: bool,
 }
 
-/// A user's tokens grouped into trees: root id → members.
-pub(crate) struct Trees {
-    pub groups: BTreeMap<RowId, Vec<StoredToken>>,
-}
-
-impl Trees {
-    /// Every token of `user_id`, grouped by the root each descends from.
-    /// A token whose parent is gone (archived) is a root of its own.
-    pub fn of_user(conn: &mut DbConnection, user_id: &str) -> Result<Trees, DbError> {
-        let members = token_manager::find_by_user(conn, user_id)?;
-        let parents: HashMap<RowId, Option<RowId>> = members
-            .iter()
-            .map(|member| (member.id, member.parent_id))
-            .collect();
-        let mut roots: HashMap<RowId, RowId> = HashMap::new();
-        let mut groups: BTreeMap<RowId, Vec<StoredToken>> = BTreeMap::new();
-        for member in members {
-            let root = root_of(member.id, &parents, &mut roots);
-            groups.entry(root).or_default().push(member);
-        }
-        Ok(Trees { groups })
-    }
-
-    /// The root of the tree holding the token `jti`.
-    pub fn root_of_jti(&self, jti: &str) -> Option<RowId> {
-        self.groups
-            .iter()
-            .find(|(_, members)| members.iter().any(|member| member.jti == jti))
-            .map(|(root, _)| *root)
-    }
-
-    /// The roots of the trees that hold an active refresh token.
-    pub fn alive(&self, now: Moment) -> impl Iterator<Item = (&RowId, &Vec<StoredToken>)> {
-        self.groups.iter().filter(move |(_, members)| {
-            members
-                .iter()
-                .any(|member| member.token_type == "refresh" && !member.is_expired(now))
-        })
-    }
-}
-
-/// The root of `id`, following parents inside the user's tokens;
-/// memoised, and safe against a cycle (which the schema cannot hold, but a
-/// hand-edited database might).
-fn root_of(
-    id: RowId,
-    parents: &HashMap<RowId, Option<RowId>>,
-    roots: &mut HashMap<RowId, RowId>,
-) -> RowId {
-    walk_up(id, parents, roots, |root| root, |root| root)
-}
-
 /// Walks from `id` up through `parents` (only those in the map) to a root
 /// or a node whose value `memo` knows, then gives every node on the way its
 /// value: `at_root(root)` for the top one, `step(parent's value)` below it.
@@ -143,61 +95,101 @@ pub(crate) fn walk_up<T: Copy>(
     of_id
 }
 
-/// The sessions of a user that are alive, newest first.
+#[derive(QueryableByName)]
+struct SessionRow {
+    #[diesel(sql_type = sql::Id)]
+    root_id: RowId,
+    #[diesel(sql_type = sql::Moment)]
+    expires_at: Moment,
+    #[diesel(sql_type = Nullable<sql::Moment>)]
+    first_at: Option<Moment>,
+    #[diesel(sql_type = Nullable<sql::Moment>)]
+    newest_at: Option<Moment>,
+    #[diesel(sql_type = Nullable<sql::Id>)]
+    newest_id: Option<RowId>,
+}
+
+/// The logins of `user_id` holding a refresh token verification accepts at
+/// `horizon` (not force-expired, `exp` after it), by root, with when the
+/// last of those expires.
+const ALIVE: &str = "SELECT root_id, MAX(internal_expired_at) AS expires_at FROM jwt_token \
+     WHERE user_id = {user} AND token_type = 'refresh' \
+       AND expired_at >= internal_expired_at AND internal_expired_at > {horizon} \
+     GROUP BY root_id";
+
+fn alive_sql(sql: &mut Statement, user_id: &str, horizon: Moment) -> String {
+    let user = sql.bind(user_id);
+    let horizon = sql.bind(horizon);
+    ALIVE
+        .replace("{user}", &user)
+        .replace("{horizon}", &horizon)
+}
+
+/// The roots of a user's live sessions (one statement, through the index of
+/// live tokens by user: dead tokens are never read).
+pub(crate) fn alive_roots(
+    conn: &mut DbConnection,
+    user_id: &str,
+    horizon: Moment,
+) -> Result<Vec<RowId>, DbError> {
+    #[derive(QueryableByName)]
+    struct Root {
+        #[diesel(sql_type = sql::Id)]
+        root_id: RowId,
+    }
+    let mut sql = Statement::new(conn);
+    let alive = alive_sql(&mut sql, user_id, horizon);
+    sql.push(&alive);
+    let rows: Vec<Root> = sql.query().load(conn)?;
+    Ok(rows.into_iter().map(|row| row.root_id).collect())
+}
+
+/// The sessions of a user that are alive at `horizon` (now − leeway),
+/// newest first: one statement through the index of live tokens by user
+/// (plus one to find the current login, and the device details).
 pub(crate) fn sessions(
     conn: &mut DbConnection,
     user_id: &str,
     current_jti: Option<&str>,
-    now: Moment,
+    horizon: Moment,
     source: Option<&dyn SessionDetailsSource>,
 ) -> Result<Vec<Session>, DbError> {
-    let trees = Trees::of_user(conn, user_id)?;
-    let current = current_jti.and_then(|jti| trees.root_of_jti(jti));
-    let mut sessions = Vec::new();
-    let mut newest_tokens = Vec::new();
-    for (root, members) in trees.alive(now) {
-        let created_at = members
-            .iter()
-            .find(|member| member.id == *root)
-            .map_or(now, |member| member.created_at);
-        let newest = members
-            .iter()
-            .max_by_key(|member| member.created_at)
-            .map(|member| (member.id, member.created_at));
-        let expires_at = members
-            .iter()
-            .filter(|member| member.token_type == "refresh" && !member.is_expired(now))
-            .map(|member| member.internal_expired_at)
-            .max()
-            .unwrap_or(now);
-        // The obtain registers the root and its access token together.
-        let refreshed_at = newest.map(|(_, at)| at).filter(|at| *at > created_at);
-        if let Some((token, _)) = newest {
-            newest_tokens.push(token);
-        }
-        sessions.push((
-            newest.map(|(token, _)| token),
-            Session {
-                id: *root,
-                created_at,
-                refreshed_at,
-                expires_at,
-                details: SessionDetails::default(),
-                current: current == Some(*root),
-            },
-        ));
-    }
-    let details = match source {
-        Some(source) if !newest_tokens.is_empty() => source.details(conn, &newest_tokens)?,
+    let mut sql = Statement::new(conn);
+    let alive = alive_sql(&mut sql, user_id, horizon);
+    sql.push(&format!(
+        "SELECT a.root_id, a.expires_at, \
+             (SELECT MIN(m.created_at) FROM jwt_token m WHERE m.root_id = a.root_id) AS first_at, \
+             (SELECT MAX(m.created_at) FROM jwt_token m WHERE m.root_id = a.root_id) AS newest_at, \
+             (SELECT m.id FROM jwt_token m WHERE m.root_id = a.root_id \
+                 ORDER BY m.created_at DESC LIMIT 1) AS newest_id \
+         FROM ({alive}) a"
+    ));
+    let rows: Vec<SessionRow> = sql.query().load(conn)?;
+    let current = match current_jti {
+        Some(jti) if !rows.is_empty() => token_manager::root_of_jti(conn, jti)?,
+        _ => None,
+    };
+    let newest: Vec<RowId> = rows.iter().filter_map(|row| row.newest_id).collect();
+    let mut details = match source {
+        Some(source) if !newest.is_empty() => source.details(conn, &newest)?,
         _ => HashMap::new(),
     };
-    let mut sessions: Vec<Session> = sessions
+    let mut sessions: Vec<Session> = rows
         .into_iter()
-        .map(|(newest, mut session)| {
-            if let Some(found) = newest.and_then(|token| details.get(&token)) {
-                session.details = found.clone();
+        .map(|row| {
+            let created_at = row.first_at.unwrap_or(horizon);
+            Session {
+                id: row.root_id,
+                created_at,
+                // The obtain registers the root and its access token together.
+                refreshed_at: row.newest_at.filter(|at| *at > created_at),
+                expires_at: row.expires_at,
+                details: row
+                    .newest_id
+                    .and_then(|id| details.remove(&id))
+                    .unwrap_or_default(),
+                current: current == Some(row.root_id),
             }
-            session
         })
         .collect();
     sessions.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.0.cmp(&a.id.0)));
@@ -210,6 +202,14 @@ mod tests {
 
     fn id(n: u128) -> RowId {
         RowId(uuid::Uuid::from_u128(n))
+    }
+
+    fn root_of(
+        id: RowId,
+        parents: &HashMap<RowId, Option<RowId>>,
+        roots: &mut HashMap<RowId, RowId>,
+    ) -> RowId {
+        walk_up(id, parents, roots, |root| root, |root| root)
     }
 
     #[test]

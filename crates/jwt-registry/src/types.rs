@@ -35,6 +35,9 @@ pub mod sql {
     #[diesel(sqlite_type(name = "Text"))]
     pub struct Moment;
 
+    /// Both forms order as time does (the SQLite text is fixed-width).
+    impl diesel::sql_types::SqlOrd for Moment {}
+
     /// `jsonb` / `TEXT`.
     #[derive(
         Clone, Copy, Debug, Default, diesel::sql_types::SqlType, diesel::query_builder::QueryId,
@@ -115,6 +118,33 @@ impl Moment {
     /// The SQLite text form: `YYYY-MM-DD HH:MM:SS.ffffff`.
     pub fn to_sqlite_text(self) -> String {
         self.0.format("%Y-%m-%d %H:%M:%S%.6f").to_string()
+    }
+
+    /// `by` earlier (the earliest instant there is, rather than overflow).
+    pub fn minus(self, by: std::time::Duration) -> Self {
+        chrono::Duration::from_std(by)
+            .ok()
+            .and_then(|by| self.0.checked_sub_signed(by))
+            .map_or(Moment(DateTime::<Utc>::MIN_UTC), Moment)
+    }
+
+    /// `by` later (the latest instant there is, rather than overflow).
+    pub fn plus(self, by: std::time::Duration) -> Self {
+        chrono::Duration::from_std(by)
+            .ok()
+            .and_then(|by| self.0.checked_add_signed(by))
+            .map_or(Moment(DateTime::<Utc>::MAX_UTC), Moment)
+    }
+
+    /// One microsecond earlier: the latest instant before this one that
+    /// both backends can store.
+    pub fn just_before(self) -> Self {
+        self.minus(std::time::Duration::from_micros(1))
+    }
+
+    /// Whole seconds since the epoch, rounded down.
+    pub fn unix_seconds(self) -> i64 {
+        self.0.timestamp()
     }
 }
 

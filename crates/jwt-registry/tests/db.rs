@@ -82,3 +82,49 @@ fn an_unreachable_database_is_reported_as_unavailable() {
     assert!(err.is_unavailable(), "{err}");
     assert!(!err.to_string().contains('\n'), "one line: {err}");
 }
+
+/// The database holds users' claims and devices: a file the registry
+/// creates is its owner's alone, with its WAL files; a file that exists
+/// (an app's own database) is left as it is.
+#[test]
+fn a_sqlite_file_the_registry_creates_is_private_and_an_existing_one_untouched() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("new.sqlite3");
+    let db = Database::connect(&DatabaseUrl::parse(path.to_str().unwrap()).unwrap()).unwrap();
+    commits_and_rolls_back(&db);
+    assert_eq!(mode(&path), 0o600, "the database");
+    for suffix in ["-wal", "-shm"] {
+        let side = dir.path().join(format!("new.sqlite3{suffix}"));
+        assert_eq!(mode(&side), 0o600, "{suffix}");
+    }
+
+    let existing = dir.path().join("app.sqlite3");
+    std::fs::write(&existing, b"").unwrap();
+    std::fs::set_permissions(&existing, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let db = Database::connect(&DatabaseUrl::parse(existing.to_str().unwrap()).unwrap()).unwrap();
+    commits_and_rolls_back(&db);
+    assert_eq!(mode(&existing), 0o644, "never chmod a file that exists");
+}
+
+/// SQLite's "database is locked", once the busy timeout has passed, is the
+/// database being unavailable (503), not a bug (500).
+#[test]
+fn a_locked_sqlite_database_counts_as_unavailable() {
+    use diesel::Connection;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("locked.sqlite3");
+    let db = Database::connect(&DatabaseUrl::parse(path.to_str().unwrap()).unwrap()).unwrap();
+    let mut holder = diesel::SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+    holder.batch_execute("BEGIN IMMEDIATE").unwrap();
+    let mut conn = db.get().unwrap();
+    conn.batch_execute("PRAGMA busy_timeout = 10").unwrap();
+    let locked: Result<(), jwt_registry::db::DbError> = write_transaction(&mut conn, |conn| {
+        Ok(conn.batch_execute("CREATE TABLE t (id INTEGER)")?)
+    });
+    let err = locked.expect_err("the lock is held");
+    holder.batch_execute("ROLLBACK").unwrap();
+    assert!(err.is_unavailable(), "{err}");
+}

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use common::{Minter, NOW, backends, settings};
 use jwt_core::ManualClock;
-use jwt_registry::{Context, POSTGRES_DELAY, Registry, Revocation, TokenStatus};
+use jwt_registry::{Context, POSTGRES_DELAY, Presented, Registry, Revocation, TokenStatus};
 
 fn open_cached(backend: &common::Backend, clock: &ManualClock) -> Registry {
     let settings = jwt_registry::RegistrySettings {
@@ -35,7 +35,7 @@ fn an_expiry_made_elsewhere_is_seen() {
             Context::new(minter.obtain_pairs(&refresh, &access), server.now()).with_user("1");
         server.register(context).unwrap();
         assert_eq!(
-            server.status(access.jti(), false).unwrap(),
+            server.status(&Presented::jti(access.jti()), false).unwrap(),
             TokenStatus::Registered
         );
 
@@ -47,7 +47,7 @@ fn an_expiry_made_elsewhere_is_seen() {
             POSTGRES_DELAY * 10
         };
         loop {
-            let status = server.status(access.jti(), false).unwrap();
+            let status = server.status(&Presented::jti(access.jti()), false).unwrap();
             if status == TokenStatus::ForceExpired {
                 break;
             }
@@ -63,17 +63,21 @@ fn an_expiry_made_elsewhere_is_seen() {
         let (other, _) = minter.login(1);
         server.expire(&[minter.record(&other)], false, &[]).unwrap();
         assert_eq!(
-            server.status(other.jti(), false).unwrap(),
+            server.status(&Presented::jti(other.jti()), false).unwrap(),
             TokenStatus::ForceExpired
         );
         // An unknown token is Registered for the cached check, Unknown when asked.
         let (stranger, _) = minter.login(3);
         assert_eq!(
-            server.status(stranger.jti(), false).unwrap(),
+            server
+                .status(&Presented::jti(stranger.jti()), false)
+                .unwrap(),
             TokenStatus::Registered
         );
         assert_eq!(
-            server.status(stranger.jti(), true).unwrap(),
+            server
+                .status(&Presented::jti(stranger.jti()), true)
+                .unwrap(),
             TokenStatus::Unknown
         );
     }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use common::{Minter, NOW, backends, count, open};
 use jwt_core::{ManualClock, Token};
 use jwt_registry::token_manager::{self, TokenStatus};
-use jwt_registry::{Context, Pair, Registry};
+use jwt_registry::{Context, Pair, Presented, Registry};
 
 fn obtain(registry: &Registry, minter: &Minter, user: i64) -> (Token, Token) {
     let (refresh, access) = minter.login(user);
@@ -195,12 +195,12 @@ fn expire_one_token_or_a_whole_tree_and_nothing_of_another_login() {
         let mut conn = registry.database().get().unwrap();
         for token in [&other_refresh, &other_access] {
             assert_eq!(
-                token_manager::status(&mut conn, token.jti()).unwrap(),
+                token_manager::status(&mut conn, token.jti(), None, None).unwrap(),
                 TokenStatus::Registered
             );
         }
         assert_eq!(
-            token_manager::status(&mut conn, base.jti()).unwrap(),
+            token_manager::status(&mut conn, base.jti(), None, None).unwrap(),
             TokenStatus::ForceExpired
         );
     }
@@ -253,7 +253,7 @@ fn expire_on_refresh_semantics() {
         assert_eq!((force_expired(&registry), active(&registry)), (4, 2));
         for token in [&access, rotated.as_ref().unwrap()] {
             assert_eq!(
-                registry.status(token.jti(), true).unwrap(),
+                registry.status(&Presented::jti(token.jti()), true).unwrap(),
                 TokenStatus::Registered
             );
         }
@@ -278,11 +278,11 @@ fn a_token_expired_before_its_registration_lands_stays_expired() {
         registry.register(context).unwrap();
         let mut conn = registry.database().get().unwrap();
         assert_eq!(
-            token_manager::status(&mut conn, refresh.jti()).unwrap(),
+            token_manager::status(&mut conn, refresh.jti(), None, None).unwrap(),
             TokenStatus::ForceExpired
         );
         assert_eq!(
-            token_manager::status(&mut conn, access.jti()).unwrap(),
+            token_manager::status(&mut conn, access.jti(), None, None).unwrap(),
             TokenStatus::ForceExpired,
             "{}: derived from a force-expired token, the access token is born force-expired",
             backend.name
@@ -323,7 +323,7 @@ fn tokens_derived_from_a_force_expired_token_are_born_force_expired() {
         assert_eq!(born, expected, "{}: two generations down", backend.name);
         for token in [&access, &rotated] {
             assert_eq!(
-                registry.status(token.jti(), true).unwrap(),
+                registry.status(&Presented::jti(token.jti()), true).unwrap(),
                 TokenStatus::ForceExpired,
                 "{}",
                 backend.name
@@ -332,7 +332,7 @@ fn tokens_derived_from_a_force_expired_token_are_born_force_expired() {
         // Another login's refresh registers alive.
         let (fresh, _) = refresh(&registry, &minter, &other, false);
         assert_eq!(
-            registry.status(fresh.jti(), true).unwrap(),
+            registry.status(&Presented::jti(fresh.jti()), true).unwrap(),
             TokenStatus::Registered,
             "{}",
             backend.name

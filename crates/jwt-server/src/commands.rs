@@ -23,6 +23,7 @@ fn open_registry(settings: &Settings, watch: bool) -> Result<(Registry, Vec<Stri
     let url = database_url(settings)?;
     let new_file = url.sqlite_file().is_some_and(|file| !file.exists());
     let (registry, applied) = Registry::builder(settings.registry.clone())
+        .leeway(settings.tokens.leeway)
         .migrations(jwt_device::MIGRATIONS)
         .migrations(users::MIGRATIONS)
         .step(ConnectInterlocutor::new(settings.proxies.clone()))
@@ -268,6 +269,7 @@ pub fn serve(mut settings: Settings, bind: Option<String>) -> Result<(), CliErro
     if let Some(created) = signing_key::ensure(&mut settings.tokens, &url)? {
         tracing::info!(path = %created.display(), "created a signing key (keep it secret: it signs every token)");
     }
+    signing_key::warn_if_exposed(&settings.tokens);
     let tokens = TokenService::new(&settings.tokens)?;
     // Every setting is checked before anything is created.
     settings.auth.check()?;
@@ -340,7 +342,11 @@ pub fn expire(
             let user = Users::new(registry.database().clone())
                 .find_by_username(&name)?
                 .ok_or_else(|| CliError::failure(format!("no user named {name:?}")))?;
-            registry.expire_user(&user.id.to_string())?
+            let ended = registry.expire_user(&user.id.to_string())?;
+            // A login after this command must work: wait out the second
+            // of the cut-off (tokens carry whole seconds).
+            std::thread::sleep(ended.settles_in);
+            ended.expired
         }
         _ => return Err(CliError::Usage("give --jti JTI or --user NAME".into())),
     };

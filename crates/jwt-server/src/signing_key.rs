@@ -55,6 +55,39 @@ pub fn ensure(
     Ok(Some(path))
 }
 
+/// The secret key files of `tokens` that other users may read, with their
+/// mode: `signing_key_file` (an HMAC secret or a private key), and the
+/// files of HMAC keys still accepted (an HMAC key can sign as well as
+/// verify). Public verifying keys are no secret and are not looked at.
+pub fn exposed(tokens: &TokenSettings) -> Vec<(PathBuf, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    let hmac_keys = tokens.verifying_keys.iter().filter(|entry| {
+        entry.algorithm.unwrap_or(tokens.algorithm).family() == AlgorithmFamily::Hmac
+    });
+    tokens
+        .signing_key_file
+        .iter()
+        .chain(hmac_keys.filter_map(|entry| entry.key_file.as_ref()))
+        .filter(|path| !path.as_os_str().is_empty())
+        .filter_map(|path| {
+            let mode = std::fs::metadata(path).ok()?.permissions().mode() & 0o777;
+            (mode & 0o077 != 0).then(|| (path.clone(), mode))
+        })
+        .collect()
+}
+
+/// One line for each secret key file other users may read (a warning, not
+/// a refusal: mounted secrets are often 0644).
+pub fn warn_if_exposed(tokens: &TokenSettings) {
+    for (path, mode) in exposed(tokens) {
+        tracing::warn!(
+            "the signing key file {} is open to other users (mode {mode:04o}): run chmod 600 {}",
+            path.display(),
+            path.display()
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::os::unix::fs::PermissionsExt;
@@ -101,5 +134,44 @@ mod tests {
         assert_eq!(ensure(&mut tokens, &postgres).unwrap(), None);
         assert_eq!(tokens.signing_key_file, None);
         assert!(!dir.path().join(FILE_NAME).exists());
+    }
+
+    #[test]
+    fn secret_key_files_open_to_others_are_named_public_keys_are_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = |name: &str, mode: u32| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, "k".repeat(64)).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+            path
+        };
+        let signing = file("signing", 0o644);
+        let old_hmac = file("old-hmac", 0o640);
+        let private_ok = file("private", 0o600);
+        let public = file("public.pem", 0o644);
+        let tokens = TokenSettings {
+            signing_key_file: Some(signing.clone()),
+            verifying_key_file: Some(public.clone()),
+            verifying_keys: vec![
+                jwt_core::VerifyingKeySettings {
+                    kid: "old".into(),
+                    key_file: Some(old_hmac.clone()),
+                    ..Default::default()
+                },
+                jwt_core::VerifyingKeySettings {
+                    kid: "rsa".into(),
+                    algorithm: Some(jwt_core::Algorithm::RS256),
+                    key_file: Some(public.clone()),
+                    ..Default::default()
+                },
+            ],
+            ..TokenSettings::default()
+        };
+        assert_eq!(exposed(&tokens), [(signing, 0o644), (old_hmac, 0o640)]);
+        let private = TokenSettings {
+            signing_key_file: Some(private_ok),
+            ..TokenSettings::default()
+        };
+        assert_eq!(exposed(&private), [], "0600 is fine");
     }
 }

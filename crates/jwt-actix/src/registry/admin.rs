@@ -173,7 +173,10 @@ pub async fn admin_expire_token<S: UserStore>(
 }
 
 /// `POST admin/users/{user_id}/expire/` → 200 `{"expired": n}`: every
-/// active token of the user and their trees.
+/// token of the user issued until now is refused (a cut-off, registered or
+/// not), and the `n` registered ones still active are force-expired. The
+/// answer comes once the current second is over (`iat` counts whole
+/// seconds), so the user's next login works.
 pub async fn admin_expire_user<S: UserStore>(
     req: HttpRequest,
     auth: Authenticated<S::User>,
@@ -182,6 +185,7 @@ pub async fn admin_expire_user<S: UserStore>(
     let jwt = admin::<S>(&req, &auth)?;
     let registry = registry_of(&jwt)?;
     let user_id = user_id.into_inner();
-    let expired = blocking(&jwt, move || registry.expire_user(&user_id)).await?;
-    Ok(HttpResponse::Ok().json(json!({ "expired": expired.len() })))
+    let ended = blocking(&jwt, move || registry.expire_user(&user_id)).await?;
+    actix_web::rt::time::sleep(ended.settles_in).await;
+    Ok(HttpResponse::Ok().json(json!({ "expired": ended.expired.len() })))
 }

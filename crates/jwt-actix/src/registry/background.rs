@@ -1,11 +1,15 @@
 //! Registrations off the request path (`registration_parallel`), in order,
-//! never lost: the queue is drained when the app shuts down.
+//! never lost: the queue is drained when the app shuts down. The queue is
+//! bounded: when it is full, the request that submits waits for room
+//! (without holding a worker thread), so a burst cannot grow memory.
 
 use std::sync::Mutex;
-use std::sync::mpsc::{Sender, channel};
 use std::thread::JoinHandle;
 
-type Job = Box<dyn FnOnce() + Send>;
+use actix_web::web;
+use tokio::sync::mpsc::{Sender, channel};
+
+use super::listener::Job;
 
 /// One worker thread running queued registrations in order.
 pub struct Background {
@@ -13,17 +17,25 @@ pub struct Background {
     worker: Mutex<Option<JoinHandle<()>>>,
 }
 
+fn run(job: Job) {
+    let jtis = job.jtis();
+    if let Err(err) = job.run() {
+        tracing::error!(error = %err, tokens = ?jtis, "background registration failed");
+    }
+}
+
 impl Background {
-    /// Starts the worker.
-    pub fn start() -> std::io::Result<Background> {
-        let (queue, jobs) = channel::<Job>();
+    /// Starts the worker, with room for `capacity` waiting jobs.
+    pub(crate) fn start(capacity: usize) -> std::io::Result<Background> {
+        let (queue, mut jobs) = channel::<Job>(capacity.max(1));
         let worker = std::thread::Builder::new()
             .name("jwt-registration".into())
             .spawn(move || {
-                for job in jobs {
+                while let Some(job) = jobs.blocking_recv() {
                     // A panicking job (an app's step) must not stop the
                     // worker: later jobs would then run on the caller.
-                    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(job)).is_err() {
+                    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(job))).is_err()
+                    {
                         tracing::error!("a background registration panicked");
                     }
                 }
@@ -34,17 +46,18 @@ impl Background {
         })
     }
 
-    /// Queues a job; after [`Background::flush`], runs it here instead.
-    pub(crate) fn submit(&self, job: Job) {
-        let refused = match self.queue.lock() {
-            Ok(queue) => match queue.as_ref() {
-                Some(sender) => sender.send(job).err().map(|err| err.0),
-                None => Some(job),
-            },
-            Err(_) => Some(job),
+    /// Queues a job, waiting for room when the queue is full; after
+    /// [`Background::flush`], runs it on the blocking pool instead.
+    pub(crate) async fn submit(&self, job: Job) {
+        let sender = self.queue.lock().ok().and_then(|queue| queue.clone());
+        let refused = match sender {
+            Some(sender) => sender.send(job).await.err().map(|err| err.0),
+            None => Some(job),
         };
-        if let Some(job) = refused {
-            job();
+        if let Some(job) = refused
+            && let Err(err) = web::block(move || run(job)).await
+        {
+            tracing::error!(error = %err, "a registration could not run");
         }
     }
 

@@ -2,7 +2,7 @@
 
 use actix_web::web::Payload;
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
-use jwt_registry::{TokenRecord, TokenStatus};
+use jwt_registry::{Presented, TokenRecord, TokenStatus};
 use serde_json::json;
 
 use crate::body::{FieldReader, Trim};
@@ -40,7 +40,17 @@ pub async fn expire<S: UserStore>(
         let status = match &token {
             Some(token) => {
                 let (registry, jti) = (registry.clone(), token.jti().to_owned());
-                blocking(&jwt, move || registry.status(&jti, true)).await?
+                let user = token.user_id().map(ToString::to_string);
+                let issued_at = token.issued_at();
+                blocking(&jwt, move || {
+                    let presented = Presented {
+                        jti: &jti,
+                        user_id: user.as_deref(),
+                        issued_at,
+                    };
+                    registry.status(&presented, true)
+                })
+                .await?
             }
             None => TokenStatus::ForceExpired,
         };

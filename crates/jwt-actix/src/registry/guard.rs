@@ -3,13 +3,13 @@
 use actix_web::web;
 use futures_util::future::LocalBoxFuture;
 use jwt_core::Token;
-use jwt_registry::{OnDbDown, Registry, TokenStatus};
+use jwt_registry::{OnDbDown, Presented, Registry, TokenStatus};
 
 use crate::guard::{GuardPoint, Refusal, TokenGuard};
 use crate::store::BackendError;
 
-/// Refuses force-expired tokens (and, with `require_registered`, unknown
-/// ones). On protected routes an unreachable registry follows `on_db_down`;
+/// Refuses force-expired tokens, tokens issued before their user's cut-off
+/// ("log out everywhere"), and, with `require_registered`, unknown ones. On protected routes an unreachable registry follows `on_db_down`;
 /// token views always answer 503 then.
 pub(crate) struct RegistryGuard {
     pub(crate) registry: Registry,
@@ -26,11 +26,20 @@ impl TokenGuard for RegistryGuard {
             let require = settings.require_registered;
             let registry = self.registry.clone();
             let jti = token.jti().to_owned();
-            let status = web::block(move || registry.status(&jti, require))
-                .await
-                .map_err(|err| Refusal::Failed(BackendError::other(err)))?;
+            let user = token.user_id().map(ToString::to_string);
+            let issued_at = token.issued_at();
+            let status = web::block(move || {
+                let presented = Presented {
+                    jti: &jti,
+                    user_id: user.as_deref(),
+                    issued_at,
+                };
+                registry.status(&presented, require)
+            })
+            .await
+            .map_err(|err| Refusal::Failed(BackendError::other(err)))?;
             match status {
-                Ok(TokenStatus::ForceExpired) => Err(Refusal::Expired),
+                Ok(TokenStatus::ForceExpired | TokenStatus::CutOff) => Err(Refusal::Expired),
                 Ok(TokenStatus::Unknown) if require => Err(Refusal::Expired),
                 Ok(_) => Ok(()),
                 Err(_)

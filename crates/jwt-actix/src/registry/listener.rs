@@ -32,33 +32,31 @@ fn pairs(pairs: &[TokenPair]) -> Vec<Pair> {
 }
 
 /// The work of one registration, runnable here or on the worker.
-struct Job {
+pub(crate) struct Job {
     registry: Registry,
     context: Context,
-    /// `expire_on_refresh`: the refresh token, and whether to spare it.
-    expire_rest: Option<(TokenRecord, bool)>,
+    /// `expire_on_refresh`: the refresh token's `jti`, and whether to
+    /// spare it.
+    expire_rest: Option<(String, bool)>,
 }
 
 impl Job {
-    /// Registers, then (`expire_on_refresh`) expires the rest of the tree
-    /// but the new tokens. In that order: a token registered under one
-    /// already force-expired is born force-expired.
-    fn run(self) -> Result<(), DbError> {
+    /// Registers, then (`expire_on_refresh`) expires the rest of the login
+    /// but the new tokens and what was derived from them. In that order: a
+    /// token registered under one already force-expired is born
+    /// force-expired.
+    pub(crate) fn run(self) -> Result<(), DbError> {
         let new: Vec<String> = self.jtis();
         self.registry.register(self.context)?;
-        if let Some((refresh, spare)) = &self.expire_rest {
-            let mut exclude: Vec<&str> = new.iter().map(String::as_str).collect();
-            if *spare {
-                exclude.push(refresh.jti.as_str());
-            }
-            self.registry
-                .expire(std::slice::from_ref(refresh), true, &exclude)?;
+        if let Some((refresh, keep)) = &self.expire_rest {
+            let new: Vec<&str> = new.iter().map(String::as_str).collect();
+            self.registry.expire_rest_of_login(refresh, &new, *keep)?;
         }
         Ok(())
     }
 
     /// The tokens, by id, for logs (never the tokens themselves).
-    fn jtis(&self) -> Vec<String> {
+    pub(crate) fn jtis(&self) -> Vec<String> {
         self.context
             .pairs
             .iter()
@@ -71,12 +69,7 @@ impl RegistryListener {
     async fn dispatch(&self, job: Job) -> Result<(), BackendError> {
         match &self.background {
             Some(background) => {
-                background.submit(Box::new(move || {
-                    let jtis = job.jtis();
-                    if let Err(err) = job.run() {
-                        tracing::error!(error = %err, tokens = ?jtis, "background registration failed");
-                    }
-                }));
+                background.submit(job).await;
                 Ok(())
             }
             None => {
@@ -119,13 +112,15 @@ impl<U: 'static> Listener<U> for RegistryListener {
             if !settings.registration_on_signal {
                 return Ok(());
             }
-            // The refresh pipeline runs without a user: connecting_user
-            // inherits it from the tokens' existing connections.
+            // The refresh token's user: a token the registry never saw (minted
+            // by the other backend, or while registration was off) is
+            // connected to its user with what it begets.
             let context = Context::new(pairs(&event.pairs), self.registry.now())
+                .with_user(event.user_id.to_string())
                 .with_request(event.request.clone());
             let expire_rest = settings
                 .expire_on_refresh
-                .then(|| (record(&event.refresh), !event.rotated));
+                .then(|| (event.refresh.token().jti().to_owned(), !event.rotated));
             self.dispatch(Job {
                 registry: self.registry.clone(),
                 context,

@@ -37,22 +37,15 @@ pub(crate) async fn spend<S: UserStore>(
         return Ok(());
     };
     let record = TokenRecord::new(presented, raw);
-    let jti = record.jti.clone();
-    let spent = blocking(jwt, move || registry.spend_refresh(&record, policy)).await?;
+    let user = presented.user_id().map(ToString::to_string);
+    // The registry logs a retry and a replay at `warn` and tells its
+    // listeners.
+    let spent = blocking(jwt, move || {
+        registry.spend_refresh(&record, user.as_deref(), policy)
+    })
+    .await?;
     match spent {
-        Spent::Fresh => Ok(()),
-        Spent::Retried { expired } => {
-            tracing::info!(jti, abandoned = ?expired, "refresh token retried within the grace window");
-            Ok(())
-        }
-        Spent::Replayed { expired } => {
-            tracing::warn!(
-                jti,
-                expired = expired.len(),
-                "refresh token replayed: its login tree is force-expired"
-            );
-            Err(ApiError::token_expired(jwt.messages()))
-        }
-        Spent::TooOld => Err(ApiError::token_expired(jwt.messages())),
+        Spent::Fresh | Spent::Retried { .. } => Ok(()),
+        Spent::Replayed { .. } | Spent::TooOld => Err(ApiError::token_expired(jwt.messages())),
     }
 }

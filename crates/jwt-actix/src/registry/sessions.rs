@@ -4,19 +4,21 @@
 //! only about the caller's own sessions.
 
 use actix_web::http::StatusCode;
+use actix_web::web::Payload;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use jwt_registry::types::{Moment, RowId};
-use jwt_registry::{EndSessions, Session};
+use jwt_registry::{EndSessions, Session, TokenRecord};
 use serde_json::{Value, json};
 
 use super::{blocking, registry_of};
 use crate::auth::JwtAuth;
+use crate::body::{FieldReader, Trim};
 use crate::cookies;
 use crate::error::ApiError;
 use crate::extractors::Authenticated;
-use crate::identity::has_header_token;
+use crate::identity::{has_header_token, presented_raw};
 use crate::store::UserStore;
-use crate::views::jwt_auth;
+use crate::views::{jwt_auth, read_body};
 
 fn session_json(session: &Session) -> Value {
     json!({
@@ -72,14 +74,15 @@ pub async fn end_session<S: UserStore>(
         registry.end_sessions(&user, EndSessions::One(id))
     })
     .await?;
-    if ended == 0 {
+    if ended.sessions == 0 {
         return Err(ApiError::not_found(jwt.messages()));
     }
     Ok(HttpResponse::NoContent().finish())
 }
 
 /// `POST sessions/revoke-others/` → 200 `{"revoked": n}`: every session of
-/// the caller but the current one.
+/// the caller but the current one (and every other token of theirs the
+/// registry knows).
 pub async fn revoke_others<S: UserStore>(
     req: HttpRequest,
     auth: Authenticated<S::User>,
@@ -87,27 +90,42 @@ pub async fn revoke_others<S: UserStore>(
     let jwt = jwt_auth::<S>(&req)?;
     let registry = registry_of(&jwt)?;
     let (user, jti) = caller(&jwt, &auth);
-    let revoked = blocking(&jwt, move || {
+    let ended = blocking(&jwt, move || {
         registry.end_sessions(&user, EndSessions::Others { current_jti: &jti })
     })
     .await?;
-    Ok(HttpResponse::Ok().json(json!({ "revoked": revoked })))
+    Ok(HttpResponse::Ok().json(json!({ "revoked": ended.sessions })))
 }
 
-/// `POST logout/` → 204: the current session. In cookie mode the token
-/// cookies are removed too, and a request whose access cookie has run out
-/// is answered through its refresh cookie (with the CSRF header), so a
-/// browser can always log out; when that cookie holds no valid token either
-/// the 401 still clears the cookies.
+/// `POST logout/` `{"refresh": "<token>"}` (optional) → 204. The presented
+/// access token is refused from now on whatever the registry knew of it
+/// (recorded force-expired if it never saw it), and so is its whole login;
+/// the named refresh token — the caller's own — and its login too. That is
+/// the only way to reach a refresh token the registry never saw (one
+/// minted by another backend sharing the key): an access token carries no
+/// link to its refresh token. A `refresh` that is not a valid refresh
+/// token of the caller is 400 `{"refresh":["Token is invalid or expired"]}`
+/// and nothing changes.
+///
+/// In cookie mode the refresh cookie is the named refresh token (the body
+/// is not read for one), the token cookies are removed, and a request
+/// whose access cookie has run out is answered through its refresh cookie
+/// (with the CSRF header), so a browser can always log out; when that
+/// cookie holds no valid token either the 401 still clears the cookies.
 pub async fn logout<S: UserStore>(
     req: HttpRequest,
+    payload: Payload,
     auth: Result<Authenticated<S::User>, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
     let jwt = jwt_auth::<S>(&req)?;
     let registry = registry_of(&jwt)?;
     let cookie_mode = cookies::cookie_mode(&jwt);
-    let (user, jti) = match auth {
-        Ok(auth) => caller(&jwt, &auth),
+    let (user, mut tokens) = match auth {
+        Ok(auth) => {
+            let (user, _) = caller(&jwt, &auth);
+            let raw = presented_raw(&jwt, &req).unwrap_or_default();
+            (user, vec![TokenRecord::new(auth.token(), raw)])
+        }
         // A browser whose access cookie failed: its refresh cookie names
         // the session. Header clients and requests without the cookie get
         // the refusal as it is.
@@ -119,7 +137,7 @@ pub async fn logout<S: UserStore>(
         {
             cookies::check_csrf(&req, jwt.messages())?;
             match refresh_cookie_session(&jwt, &req) {
-                Some(session) => session,
+                Some((user, record)) => (user, vec![record]),
                 None => {
                     let mut response = refused.error_response();
                     cookies::clear_tokens_of(&req, response.headers_mut());
@@ -129,10 +147,27 @@ pub async fn logout<S: UserStore>(
         }
         Err(refused) => return Err(refused),
     };
-    blocking(&jwt, move || {
-        registry.end_sessions(&user, EndSessions::Current { current_jti: &jti })
-    })
-    .await?;
+    let data = read_body(&jwt, &req, payload).await?;
+    if cookie_mode {
+        if let Some((owner, record)) = refresh_cookie_session(&jwt, &req)
+            && owner == user
+            && !tokens.contains(&record)
+        {
+            tokens.push(record);
+        }
+    } else {
+        let messages = jwt.messages();
+        let mut fields = FieldReader::new(&data, messages);
+        let named = fields.optional_string("refresh", Trim::Yes);
+        if let Some(Some(raw)) = &named {
+            match own_refresh_token(&jwt, raw, &user) {
+                Some(record) => tokens.push(record),
+                None => fields.refuse("refresh", &messages.token_invalid),
+            }
+        }
+        fields.finish()?;
+    }
+    blocking(&jwt, move || registry.logout(&user, &tokens)).await?;
     let mut response = HttpResponse::NoContent();
     if cookie_mode {
         cookies::clear_tokens(&req, &mut response);
@@ -140,22 +175,33 @@ pub async fn logout<S: UserStore>(
     Ok(response.finish())
 }
 
-/// The user and `jti` of the request's refresh cookie, when it holds a
+/// The record of `raw` when it is a valid refresh token of `user`.
+fn own_refresh_token<S: UserStore>(jwt: &JwtAuth<S>, raw: &str, user: &str) -> Option<TokenRecord> {
+    let tokens = jwt.tokens();
+    let token = tokens.verify(raw, tokens.refresh_type()).ok()?;
+    (token.user_id()?.to_string() == user).then(|| TokenRecord::new(&token, raw))
+}
+
+/// The user and record of the request's refresh cookie, when it holds a
 /// refresh token that is signed and unexpired (force-expired or not: ending
 /// a dead session changes nothing).
 fn refresh_cookie_session<S: UserStore>(
     jwt: &JwtAuth<S>,
     req: &HttpRequest,
-) -> Option<(String, String)> {
+) -> Option<(String, TokenRecord)> {
     let raw = cookies::cookie(req, cookies::REFRESH_COOKIE)?;
     let tokens = jwt.tokens();
     let token = tokens.verify(raw, tokens.refresh_type()).ok()?;
     let user = token.user_id()?.to_string();
-    Some((user, token.jti().to_owned()))
+    Some((user, TokenRecord::new(&token, raw)))
 }
 
-/// `POST logout-all/` → 200 `{"revoked": n}`: every session of the caller.
-/// In cookie mode the token cookies are removed too.
+/// `POST logout-all/` → 200 `{"revoked": n}`: every session of the caller,
+/// and every token of theirs issued until now, registered or not (a
+/// per-user cut-off: such tokens get 401 `token_expired`). The answer comes
+/// once the current second is over: `iat` counts whole seconds, and a
+/// login after the answer must work. In cookie mode the token cookies are
+/// removed too.
 pub async fn logout_all<S: UserStore>(
     req: HttpRequest,
     auth: Authenticated<S::User>,
@@ -163,10 +209,11 @@ pub async fn logout_all<S: UserStore>(
     let jwt = jwt_auth::<S>(&req)?;
     let registry = registry_of(&jwt)?;
     let (user, _) = caller(&jwt, &auth);
-    let revoked = blocking(&jwt, move || registry.end_sessions(&user, EndSessions::All)).await?;
+    let ended = blocking(&jwt, move || registry.end_sessions(&user, EndSessions::All)).await?;
+    actix_web::rt::time::sleep(ended.settles_in).await;
     let mut response = HttpResponse::Ok();
     if cookies::cookie_mode(&jwt) {
         cookies::clear_tokens(&req, &mut response);
     }
-    Ok(response.json(json!({ "revoked": revoked })))
+    Ok(response.json(json!({ "revoked": ended.sessions })))
 }

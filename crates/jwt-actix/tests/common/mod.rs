@@ -350,21 +350,37 @@ pub fn with_registry(
     auth: AuthSettings,
     extend: impl FnOnce(jwt_registry::RegistryBuilder) -> jwt_registry::RegistryBuilder,
 ) -> RegistryHarness {
+    with_registry_tokens(db, token_settings(), registry, auth, extend, |jwt| jwt)
+}
+
+/// [`with_registry`] with these token settings (the registry told their
+/// leeway), `auth_extend` completing the `JwtAuth`.
+#[cfg(feature = "registry")]
+pub fn with_registry_tokens(
+    db: &jwt_registry::testing::TestDatabase,
+    tokens: TokenSettings,
+    registry: jwt_registry::RegistrySettings,
+    auth: AuthSettings,
+    extend: impl FnOnce(jwt_registry::RegistryBuilder) -> jwt_registry::RegistryBuilder,
+    auth_extend: impl FnOnce(JwtAuthBuilder<TestStore>) -> JwtAuthBuilder<TestStore>,
+) -> RegistryHarness {
     let clock = ManualClock::at(NOW);
     let settings = jwt_registry::RegistrySettings {
         database_url: db.url.clone(),
         ..registry
     };
-    let builder = jwt_registry::Registry::builder(settings).clock(Arc::new(clock.clone()));
+    let builder = jwt_registry::Registry::builder(settings)
+        .clock(Arc::new(clock.clone()))
+        .leeway(tokens.leeway);
     let (registry, _) = extend(builder).open().unwrap();
-    let tokens = TokenService::builder(&token_settings())
+    let tokens = TokenService::builder(&tokens)
         .clock(clock.clone())
         .build()
         .unwrap();
-    let jwt = JwtAuth::builder(tokens, auth, TestStore::new())
-        .registry(registry.clone())
-        .build()
-        .unwrap();
+    let jwt =
+        auth_extend(JwtAuth::builder(tokens, auth, TestStore::new()).registry(registry.clone()))
+            .build()
+            .unwrap();
     RegistryHarness {
         jwt,
         registry,

@@ -40,16 +40,29 @@ impl DbError {
     pub fn is_unavailable(&self) -> bool {
         match self {
             DbError::Unreachable(_) => true,
-            DbError::Query(QueryError::DatabaseError(kind, _)) => {
+            DbError::Query(QueryError::DatabaseError(kind, info)) => {
                 matches!(
                     kind,
                     DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand
-                )
+                ) || is_sqlite_busy(info.message())
             }
             DbError::Query(QueryError::BrokenTransactionManager) => true,
             _ => false,
         }
     }
+}
+
+/// SQLite's answer once its busy timeout has passed with another process
+/// still holding the lock (SQLITE_BUSY, SQLITE_LOCKED): the database is
+/// there but cannot be had now — the same 503 as a server that is down.
+fn is_sqlite_busy(message: &str) -> bool {
+    [
+        "database is locked",
+        "database table is locked",
+        "database schema is locked",
+    ]
+    .iter()
+    .any(|busy| message.contains(busy))
 }
 
 impl From<diesel::r2d2::PoolError> for DbError {

@@ -1,6 +1,7 @@
 //! The connection pool, with SQLite set up for concurrent use.
 
 use std::fmt;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -24,12 +25,18 @@ const CONNECTION_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct Database {
     pool: Pool<Manager>,
     url: DatabaseUrl,
+    writers: Arc<WriterQueue>,
 }
 
 impl Database {
-    /// Opens a pool to `url` and makes sure a connection can be had (for
-    /// SQLite, creating the file). Fails when none can.
+    /// Opens a pool to `url` and makes sure a connection can be had. A
+    /// SQLite file that does not exist yet is created first, readable and
+    /// writable by its owner only (mode 0600; SQLite gives its `-wal` and
+    /// `-shm` files the same mode): it will hold users' tokens' claims and
+    /// devices. An existing file is never touched. Fails when no connection
+    /// can be had.
     pub fn connect(url: &DatabaseUrl) -> Result<Database, DbError> {
+        create_private_file(url);
         let (max_size, setup) = match url {
             DatabaseUrl::Sqlite(_) => (8, Setup::Sqlite),
             DatabaseUrl::Postgres(_) => (10, Setup::Postgres),
@@ -57,6 +64,7 @@ impl Database {
         let db = Database {
             pool,
             url: url.clone(),
+            writers: Arc::new(WriterQueue::default()),
         };
         db.get()?;
         Ok(db)
@@ -65,6 +73,26 @@ impl Database {
     /// A connection from the pool, waiting at most a few seconds.
     pub fn get(&self) -> Result<Connection, DbError> {
         Ok(self.pool.get()?)
+    }
+
+    /// Runs `work` in one write transaction ([`write_transaction`]) on a
+    /// connection from the pool. On SQLite this process's writers take
+    /// turns first come, first served, before asking SQLite for its one
+    /// write lock: SQLite's own wait (the busy timeout) retries at growing
+    /// intervals and lets a writer that arrives later go first, so under
+    /// load a writer could wait far longer than any transaction lasts.
+    ///
+    /// [`write_transaction`]: super::write_transaction
+    pub fn write<T, E>(&self, work: impl FnOnce(&mut DbConnection) -> Result<T, E>) -> Result<T, E>
+    where
+        E: From<diesel::result::Error> + From<DbError>,
+    {
+        let mut conn = self.get()?;
+        let _turn = match self.url {
+            DatabaseUrl::Sqlite(_) => Some(self.writers.wait_turn()),
+            DatabaseUrl::Postgres(_) => None,
+        };
+        super::write_transaction(&mut conn, work)
     }
 
     /// Which database this is.
@@ -143,4 +171,66 @@ impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for Setup {
         conn.batch_execute(sql)
             .map_err(diesel::r2d2::Error::QueryError)
     }
+}
+
+/// A first-come, first-served queue of this process's SQLite writers: a
+/// ticket each, served in order.
+#[derive(Default)]
+struct WriterQueue {
+    /// (next ticket to hand out, ticket being served)
+    tickets: Mutex<(u64, u64)>,
+    turn: Condvar,
+}
+
+/// A writer's turn; the next one's begins when it is dropped.
+struct Turn<'a>(&'a WriterQueue);
+
+impl WriterQueue {
+    fn wait_turn(&self) -> Option<Turn<'_>> {
+        // A poisoned lock (a writer panicked while taking a ticket) only
+        // loses the ordering: SQLite's busy timeout still serialises.
+        let mut tickets = self.tickets.lock().ok()?;
+        let mine = tickets.0;
+        tickets.0 += 1;
+        while tickets.1 != mine {
+            tickets = self.turn.wait(tickets).ok()?;
+        }
+        Some(Turn(self))
+    }
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut tickets) = self.0.tickets.lock() {
+            tickets.1 += 1;
+        }
+        self.0.turn.notify_all();
+    }
+}
+
+/// Creates a SQLite database file that does not exist yet with mode 0600,
+/// before SQLite does (with 0644). Does nothing to an existing file, nor
+/// when the URI asks for a read-only or memory database; any failure is
+/// left for SQLite to report when it opens the file.
+fn create_private_file(url: &DatabaseUrl) {
+    let DatabaseUrl::Sqlite(raw) = url else {
+        return;
+    };
+    if raw.contains("mode=") {
+        return;
+    }
+    let Some(path) = url.sqlite_file() else {
+        return;
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let _ = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path);
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }

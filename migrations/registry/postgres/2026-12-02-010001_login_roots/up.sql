@@ -1,0 +1,36 @@
+-- Each token knows its login's root (the token its family grew from) and
+-- its user, so that a user's live sessions, a login's live access tokens
+-- and a whole family are found through an index, however many dead tokens
+-- a user holds. Both are kept by registration (a late registration that
+-- re-links a subtree moves its root too).
+ALTER TABLE jwt_token ADD COLUMN root_id UUID NULL;
+ALTER TABLE jwt_token ADD COLUMN user_id TEXT NULL;
+WITH RECURSIVE family(id, root_id) AS (
+    SELECT id, id FROM jwt_token WHERE parent_id IS NULL
+    UNION
+    SELECT t.id, family.root_id FROM jwt_token t JOIN family ON t.parent_id = family.id
+)
+UPDATE jwt_token SET root_id = family.root_id FROM family WHERE family.id = jwt_token.id;
+-- Rows in a parent cycle (only a hand edit makes one) are roots of their own.
+UPDATE jwt_token SET root_id = id WHERE root_id IS NULL;
+UPDATE jwt_token t SET user_id = c.user_id
+    FROM (SELECT token_id, MIN(user_id) AS user_id FROM jwt_token_user_connection GROUP BY token_id) c
+    WHERE c.token_id = t.id;
+CREATE INDEX jwt_token_root ON jwt_token (root_id, created_at);
+-- Tokens not force-expired, by login and by user (naturally expired ones
+-- stay until archived; range conditions on internal_expired_at skip them).
+CREATE INDEX jwt_token_root_alive ON jwt_token (root_id, token_type, internal_expired_at)
+    WHERE expired_at >= internal_expired_at;
+CREATE INDEX jwt_token_user_alive ON jwt_token (user_id, token_type, internal_expired_at)
+    WHERE expired_at >= internal_expired_at;
+
+-- "Log out everywhere": tokens of the user issued (iat, Unix seconds) at or
+-- before issued_until are refused, registered or not.
+CREATE TABLE jwt_user_cutoff (
+    user_id TEXT PRIMARY KEY,
+    issued_until BIGINT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL
+);
+-- (No revocation log here: force-expiries and cut-offs reach the other
+-- instances in NOTIFY payloads.)
