@@ -414,3 +414,107 @@ async fn a_thief_racing_a_late_registration_on_another_instance_is_cut_off() {
         assert!(expired(&again), "R2: {} {}", again.status, again.text);
     }
 }
+
+/// One login refreshed over and over keeps a bounded number of live access
+/// tokens: the oldest are cut off, the refresh token keeps working.
+#[actix_web::test]
+async fn a_login_keeps_at_most_the_cap_of_live_access_tokens() {
+    for db in databases("http_access_cap") {
+        let name = db.name;
+        let registry = RegistrySettings {
+            live_access_tokens_per_login: 2,
+            ..RegistrySettings::default()
+        };
+        let s = common::with_registry(&db, registry, AuthSettings::default(), |b| b);
+        let app = test::init_service(common::app(s.jwt.clone())).await;
+        let pair = call(&app, login("alice")).await.body;
+        let refresh_token = text(&pair, "refresh");
+        let mut accesses = vec![text(&pair, "access")];
+        for _ in 0..3 {
+            s.clock.advance(Duration::from_secs(1));
+            let answer = call(&app, refresh(&refresh_token)).await;
+            assert_eq!(answer.status, StatusCode::OK, "{name}: {}", answer.text);
+            accesses.push(text(&answer.body, "access"));
+        }
+        let mut statuses = Vec::new();
+        for access in &accesses {
+            let me = call(&app, get_with_token(ME, access)).await;
+            statuses.push(if expired(&me) { "cut" } else { "live" });
+        }
+        assert_eq!(statuses, ["cut", "cut", "live", "live"], "{name}");
+    }
+}
+
+/// With registration in the background, a client that logs out before its
+/// login's registration landed is logged out when it lands. (On SQLite a
+/// held registration holds the one write lock, and the logout would wait
+/// for it: the registry's own test covers that order there.)
+#[actix_web::test]
+async fn a_logout_before_the_registration_landed_cuts_the_login_when_it_lands() {
+    for db in databases("http_logout_before_registration") {
+        if db.name == "sqlite" {
+            continue;
+        }
+        let gate = Gate::default();
+        let step = gate.clone();
+        let registry = RegistrySettings {
+            registration_parallel: true,
+            pipeline: ["gate", "register_pairs", "connecting_user"]
+                .map(String::from)
+                .to_vec(),
+            ..RegistrySettings::default()
+        };
+        let s = common::with_registry(&db, registry, AuthSettings::default(), move |b| {
+            b.step(step)
+        });
+        let app = test::init_service(common::app(s.jwt.clone())).await;
+        let pair = call(&app, login("alice")).await.body;
+        let out = call(
+            &app,
+            post_with_token("logout/", &text(&pair, "access"), None),
+        )
+        .await;
+        assert_eq!(out.status, StatusCode::NO_CONTENT, "{}", out.text);
+        gate.open();
+        s.jwt.flush_registrations();
+        let again = call(&app, refresh(&text(&pair, "refresh"))).await;
+        assert!(
+            expired(&again),
+            "the login's refresh token: {} {}",
+            again.status,
+            again.text
+        );
+    }
+}
+
+/// Concurrent first uses of a refresh token the registry never saw, with
+/// reuse detection: one wins, the others are replays — never a 500.
+#[actix_web::test]
+async fn concurrent_first_uses_of_an_unseen_refresh_token_are_replays_not_errors() {
+    for db in databases("http_unseen_concurrent") {
+        let name = db.name;
+        let auth = AuthSettings {
+            rotate_refresh_tokens: true,
+            reuse_detection: true,
+            ..AuthSettings::default()
+        };
+        let s = common::with_registry(&db, RegistrySettings::default(), auth, |b| b);
+        let app = test::init_service(common::app(s.jwt.clone())).await;
+        let (unseen_refresh, _) = unseen_pair(&s);
+        let answers =
+            futures_util::future::join_all((0..10).map(|_| call(&app, refresh(&unseen_refresh))))
+                .await;
+        let statuses: Vec<u16> = answers.iter().map(|a| a.status.as_u16()).collect();
+        assert_eq!(
+            statuses.iter().filter(|s| **s == 200).count(),
+            1,
+            "{name}: {statuses:?}"
+        );
+        assert!(
+            answers
+                .iter()
+                .all(|a| a.status == StatusCode::OK || expired(a)),
+            "{name}: {statuses:?}"
+        );
+    }
+}

@@ -168,6 +168,9 @@ pub(crate) fn spend(
             ));
         }
     }
+    // A replay cuts the whole login, also the part of it whose registration
+    // has not landed yet.
+    expiry::mark_cut(conn, &[root], now)?;
     let expired = expiry::expire(
         conn,
         Scope::Families(&[root]),

@@ -382,12 +382,13 @@ impl Registry {
     /// such token.
     pub fn expire_jti(&self, jti: &str, affect_tree: bool) -> Result<Option<Vec<String>>, DbError> {
         let mut conn = self.inner.db.get()?;
-        if token_manager::find_by_jti(&mut conn, jti)?.is_none() {
+        let Some(row) = token_manager::find_by_jti(&mut conn, jti)? else {
             return Ok(None);
-        }
+        };
         drop(conn);
         let seeds = [jti];
         let scope = if affect_tree {
+            self.mark_cut(&[row.root_id.unwrap_or(row.id)])?;
             Scope::FamiliesOfJtis(&seeds)
         } else {
             Scope::Jtis(&seeds)
@@ -415,10 +416,18 @@ impl Registry {
     ) -> Result<Spent, DbError> {
         let now = self.now();
         let rules = self.inner.rules;
-        let (spent, expired) = self
-            .inner
-            .db
-            .write(|conn| refresh::spend(conn, record, user, policy, &rules, now))?;
+        let spend = || {
+            self.inner
+                .db
+                .write(|conn| refresh::spend(conn, record, user, policy, &rules, now))
+        };
+        // Two first uses of a token the registry never saw (or its
+        // registration landing meanwhile) both try to register it: the one
+        // that lost runs again and finds it.
+        let (spent, expired) = match spend() {
+            Err(DbError::Conflict) => spend()?,
+            outcome => outcome?,
+        };
         self.after_expiry(&expired, &[], true);
         match &spent {
             Spent::Retried { expired } => {
@@ -503,12 +512,19 @@ impl Registry {
                     return Ok(ended);
                 }
                 ended.sessions = 1;
+                self.mark_cut(&[id])?;
                 self.expire_in_batches(Scope::Families(&[id]), true)?
             }
             EndSessions::Others { current_jti } => {
                 let current = token_manager::root_of_jti(&mut conn, current_jti)?;
                 drop(conn);
-                ended.sessions = alive.iter().filter(|root| Some(**root) != current).count();
+                let others: Vec<RowId> = alive
+                    .iter()
+                    .copied()
+                    .filter(|root| Some(*root) != current)
+                    .collect();
+                ended.sessions = others.len();
+                self.mark_cut(&others)?;
                 self.expire_in_batches(
                     Scope::User {
                         user_id,
@@ -526,6 +542,7 @@ impl Registry {
                     return Ok(ended);
                 };
                 ended.sessions = usize::from(alive.contains(&root));
+                self.mark_cut(&[root])?;
                 self.expire_in_batches(Scope::Families(&[root]), true)?
             }
             EndSessions::All => {
@@ -558,6 +575,7 @@ impl Registry {
             for token in tokens {
                 roots.extend(token_manager::root_of_jti(conn, &token.jti)?);
             }
+            expiry::mark_cut(conn, &roots, now)?;
             Ok::<_, DbError>((expired, roots))
         })?;
         self.after_expiry(&expired, &[], false);
@@ -572,6 +590,17 @@ impl Registry {
         all.extend(self.expire_in_batches(Scope::Families(&roots), true)?);
         ended.expired = jtis(&all);
         Ok(ended)
+    }
+
+    /// Marks logins as cut off whole (see [`expiry::mark_cut`]).
+    fn mark_cut(&self, roots: &[RowId]) -> Result<(), DbError> {
+        if roots.is_empty() {
+            return Ok(());
+        }
+        let now = self.now();
+        self.inner
+            .db
+            .write(|conn| expiry::mark_cut(conn, roots, now))
     }
 
     /// Sets the user's cut-off to the current second; returns how long
@@ -611,7 +640,10 @@ impl Registry {
                 expiry::expire(conn, scope, Spare::default(), Some(size.rows), &rules, now)
             })?;
             self.after_expiry(&batch, &[], tree);
-            let done = batch.len() < size.rows;
+            // A user's tokens go a bounded number of logins at a time on
+            // PostgreSQL: only an empty batch says they are all done.
+            let done = batch.is_empty()
+                || (batch.len() < size.rows && !matches!(scope, Scope::User { .. }));
             all.extend(batch);
             if done {
                 return Ok(all);

@@ -182,12 +182,17 @@ impl Revocations {
                 stop,
                 thread,
             } => {
-                revocations.reload(db, now)?;
                 if let DatabaseUrl::Postgres(url) = db.url() {
+                    // Listening before the load: nothing announced between
+                    // the two is missed.
+                    let mut listening = PgConnection::establish(url)
+                        .map_err(|err| DbError::unreachable(err.to_string()))?;
+                    listening.batch_execute(&format!("LISTEN {CHANNEL}"))?;
+                    revocations.reload(db, now)?;
                     let handle = listen(
                         Arc::downgrade(&revocations),
                         db.clone(),
-                        url.clone(),
+                        (url.clone(), listening),
                         clock,
                         Arc::clone(healthy),
                         Arc::clone(stop),
@@ -375,15 +380,15 @@ impl Revocations {
     }
 }
 
-/// The PostgreSQL listener: `LISTEN`, then a full load; every
-/// [`POSTGRES_DELAY`] the notifications that arrived are applied (a few
-/// entries each, never a reload unless one asks for it); a dropped
-/// connection is made again, and the list reloaded. Ends when the list is
-/// dropped.
+/// The PostgreSQL listener, on a connection that `LISTEN`ed before the
+/// list was loaded: every [`POSTGRES_DELAY`] the notifications that arrived
+/// are applied (a few entries each, never a reload unless one asks for
+/// it); a dropped connection is made again, `LISTEN`ed, and the list
+/// reloaded. Ends when the list is dropped.
 fn listen(
     list: Weak<Revocations>,
     db: Database,
-    url: String,
+    (url, listening): (String, PgConnection),
     clock: Arc<dyn Clock>,
     healthy: Arc<AtomicBool>,
     stop: Arc<AtomicBool>,
@@ -392,7 +397,8 @@ fn listen(
     let spawned = std::thread::Builder::new()
         .name("jwt-revocations".into())
         .spawn(move || {
-            let mut conn: Option<PgConnection> = None;
+            // Already listening, and the list loaded since.
+            let mut conn: Option<PgConnection> = Some(listening);
             // Set until a full load has followed the last (re)connection.
             let mut stale = false;
             loop {

@@ -21,6 +21,7 @@ diesel::table! {
         grace_used_at -> Nullable<Moment>,
         root_id -> Nullable<Id>,
         user_id -> Nullable<Text>,
+        login_cut_at -> Nullable<Moment>,
     }
 }
 

@@ -92,6 +92,8 @@ struct Found {
     expired_at: Moment,
     #[diesel(sql_type = sql::Moment)]
     internal_expired_at: Moment,
+    #[diesel(sql_type = Nullable<sql::Moment>)]
+    login_cut_at: Option<Moment>,
     /// For a refresh token, its login's live access tokens (when the cap
     /// is on).
     #[diesel(sql_type = BigInt)]
@@ -122,7 +124,7 @@ fn find_named(
     let named = sql.bind_all(jtis.iter().copied());
     sql.push(&format!(
         "SELECT t.id, t.jti, t.token_type, t.user_id, t.root_id, t.parent_id, t.expired_at, \
-                t.internal_expired_at, {live} AS live_access \
+                t.internal_expired_at, t.login_cut_at, {live} AS live_access \
          FROM jwt_token t WHERE t.jti IN ({named})"
     ));
     Ok(sql.query().load(conn)?)
@@ -185,7 +187,7 @@ pub(crate) fn register(
             .values()
             .any(|n| n.parent.is_some() && n.record.token_type == "access");
     let mut existing_users = BTreeSet::new();
-    for found in find_named(conn, &order, count_live, rules, now)? {
+    for found in find_locked(conn, &order, count_live, rules, now)? {
         existing_users.extend(found.user_id.clone());
         if let Some(entry) = named.get_mut(found.jti.as_str()) {
             entry.stored = Some(found);
@@ -322,6 +324,24 @@ pub(crate) fn register(
             )?);
         }
         relink(conn, id, parent, roots[jti], now)?;
+        // Cut off whole before it was known to belong here (logged out
+        // before its registration landed): the login it joins is cut too.
+        if named[jti]
+            .stored
+            .as_ref()
+            .is_some_and(|stored| stored.login_cut_at.is_some())
+        {
+            let root = roots[jti];
+            revoked.extend(expiry::expire(
+                conn,
+                Scope::Families(&[root]),
+                Spare::default(),
+                None,
+                rules,
+                now,
+            )?);
+            expiry::mark_cut(conn, &[root], now)?;
+        }
     }
     revoked.extend(cap_access_tokens(conn, &new, &named, &roots, rules, now)?);
 
@@ -347,6 +367,39 @@ pub(crate) fn register(
         revoked,
         without_user,
     })
+}
+
+/// [`find_named`], and on PostgreSQL with the logins of the rows found
+/// locked ([`expiry::lock`]) and read again after the lock: a force-expiry
+/// of one of them either finished before (and is seen) or waits for this
+/// registration (and sees its rows). One statement on SQLite, three (two
+/// reads and the lock) on PostgreSQL when a stored token is named.
+fn find_locked(
+    conn: &mut DbConnection,
+    jtis: &[&str],
+    count_live: bool,
+    rules: &Rules,
+    now: Moment,
+) -> Result<Vec<Found>, DbError> {
+    let mut locked: Vec<i64> = Vec::new();
+    // Bounded: a row moves to another login only by a re-link.
+    for _ in 0..3 {
+        let found = find_named(conn, jtis, count_live, rules, now)?;
+        if !matches!(conn, DbConnection::Pg(_)) {
+            return Ok(found);
+        }
+        let keys: Vec<i64> = found
+            .iter()
+            .map(|row| expiry::login_key(row.root_id.unwrap_or(row.id)))
+            .filter(|key| !locked.contains(key))
+            .collect();
+        if keys.is_empty() {
+            return Ok(found);
+        }
+        expiry::lock(conn, &keys)?;
+        locked.extend(keys);
+    }
+    find_named(conn, jtis, count_live, rules, now)
 }
 
 /// The login root of `jti`: a stored token's own (unless it is re-linked),
@@ -557,6 +610,14 @@ pub(crate) fn expire_records(
     expiry::announce(conn, &revoked, &[], now)?;
     let jtis: Vec<&str> = tokens.iter().map(|record| record.jti.as_str()).collect();
     let scope = if affect_tree {
+        let roots: Vec<RowId> = jtis
+            .iter()
+            .map(|jti| root_of_jti(conn, jti))
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .flatten()
+            .collect();
+        expiry::mark_cut(conn, &roots, now)?;
         Scope::FamiliesOfJtis(&jtis)
     } else {
         Scope::Jtis(&jtis)

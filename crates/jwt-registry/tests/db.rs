@@ -101,6 +101,15 @@ fn a_sqlite_file_the_registry_creates_is_private_and_an_existing_one_untouched()
         assert_eq!(mode(&side), 0o600, "{suffix}");
     }
 
+    // A read-write-create URI too.
+    let uri = dir.path().join("uri.sqlite3");
+    let db = Database::connect(
+        &DatabaseUrl::parse(&format!("file:{}?mode=rwc", uri.display())).unwrap(),
+    )
+    .unwrap();
+    commits_and_rolls_back(&db);
+    assert_eq!(mode(&uri), 0o600, "file:...?mode=rwc");
+
     let existing = dir.path().join("app.sqlite3");
     std::fs::write(&existing, b"").unwrap();
     std::fs::set_permissions(&existing, std::fs::Permissions::from_mode(0o644)).unwrap();

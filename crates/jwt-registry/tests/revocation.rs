@@ -82,3 +82,45 @@ fn an_expiry_made_elsewhere_is_seen() {
         );
     }
 }
+
+/// The cached list learns what changed and never reloads whole on a write:
+/// a force-expired token stays refused until `exp + leeway`, even if its row
+/// disappears (a hand edit) and the database changes afterwards. Reloading
+/// the whole list after every write is what made one user's many revoked
+/// tokens slow everyone's requests.
+#[test]
+fn the_cached_list_keeps_what_it_learned_across_writes() {
+    for backend in backends("revocation_incremental") {
+        let clock = ManualClock::at(NOW);
+        let server = open_cached(&backend, &clock);
+        let minter = Minter::new(&clock);
+        let (refresh, access) = minter.login(1);
+        let context =
+            Context::new(minter.obtain_pairs(&refresh, &access), server.now()).with_user("1");
+        server.register(context).unwrap();
+        server
+            .expire(&[minter.record(&access)], false, &[])
+            .unwrap();
+        let mut conn = server.database().get().unwrap();
+        diesel::RunQueryDsl::execute(
+            diesel::sql_query(format!(
+                "DELETE FROM jwt_token WHERE jti = '{}'",
+                access.jti()
+            )),
+            &mut *conn,
+        )
+        .unwrap();
+        drop(conn);
+        // Another write: another login.
+        let (other, other_access) = minter.login(2);
+        let context =
+            Context::new(minter.obtain_pairs(&other, &other_access), server.now()).with_user("2");
+        server.register(context).unwrap();
+        assert_eq!(
+            server.status(&Presented::jti(access.jti()), false).unwrap(),
+            TokenStatus::ForceExpired,
+            "{}",
+            backend.name
+        );
+    }
+}

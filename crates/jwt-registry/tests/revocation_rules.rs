@@ -443,3 +443,148 @@ fn large_logins_end_whole_in_short_transactions() {
         );
     }
 }
+
+/// Logged out before its registration landed: when the registration lands,
+/// the login it belongs to is cut off with it.
+#[test]
+fn a_token_logged_out_before_its_registration_landed_takes_its_login_along() {
+    for backend in backends("logout_before_registration") {
+        let name = backend.name;
+        let clock = ManualClock::at(NOW);
+        let registry = open(&backend, &clock, Revocation::Cached);
+        let minter = Minter::new(&clock);
+        let (refresh, access) = minter.login(1);
+        registry.logout("1", &[minter.record(&access)]).unwrap();
+        let landed = registry
+            .register(
+                Context::new(minter.obtain_pairs(&refresh, &access), registry.now()).with_user("1"),
+            )
+            .unwrap();
+        assert_eq!(
+            landed.registration.unwrap().relinked,
+            [access.jti().to_owned()],
+            "{name}"
+        );
+        for (token, what) in [(&refresh, "refresh"), (&access, "access")] {
+            assert_eq!(
+                registry.status(&presented(token), true).unwrap(),
+                TokenStatus::ForceExpired,
+                "{name}: {what}"
+            );
+        }
+    }
+}
+
+/// A step that holds its registration's transaction until opened.
+#[derive(Clone, Default)]
+struct Gate(Arc<(std::sync::Mutex<(bool, bool)>, std::sync::Condvar)>);
+
+impl Gate {
+    fn open(&self) {
+        let (lock, turn) = &*self.0;
+        lock.lock().unwrap().1 = true;
+        turn.notify_all();
+    }
+
+    fn wait_entered(&self) {
+        let (lock, turn) = &*self.0;
+        let state = lock.lock().unwrap();
+        let _ = turn
+            .wait_timeout_while(state, Duration::from_secs(30), |state| !state.0)
+            .unwrap();
+    }
+}
+
+impl jwt_registry::Step for Gate {
+    fn name(&self) -> &str {
+        "gate"
+    }
+
+    fn run(
+        &self,
+        _: &mut jwt_registry::db::DbConnection,
+        _: &mut Context,
+    ) -> Result<(), jwt_registry::db::DbError> {
+        let (lock, turn) = &*self.0;
+        let mut state = lock.lock().unwrap();
+        state.0 = true;
+        turn.notify_all();
+        let _ = turn
+            .wait_timeout_while(state, Duration::from_secs(30), |state| !state.1)
+            .unwrap();
+        Ok(())
+    }
+}
+
+/// A registration under a refresh token and a logout of its login, at the
+/// same time: the new token is never left alive in the dead login.
+#[test]
+fn a_registration_racing_a_logout_never_leaves_a_live_token() {
+    for backend in backends("registration_races_logout") {
+        let name = backend.name;
+        let clock = ManualClock::at(NOW);
+        let gate = Gate::default();
+        let step = gate.clone();
+        let settings = RegistrySettings {
+            pipeline: ["register_pairs", "gate", "connecting_user"]
+                .map(String::from)
+                .to_vec(),
+            revocation: Revocation::Strict,
+            ..common::settings(&backend)
+        };
+        let registry = Registry::builder(settings)
+            .clock(Arc::new(clock.clone()))
+            .step(step)
+            .open()
+            .unwrap()
+            .0;
+        let minter = Minter::new(&clock);
+        let (refresh, access) = minter.login(1);
+        gate.open();
+        registry
+            .register(
+                Context::new(minter.obtain_pairs(&refresh, &access), registry.now()).with_user("1"),
+            )
+            .unwrap();
+        let gate = Gate::default();
+        // A second registry on the same database, its gate closed.
+        let step = gate.clone();
+        let held = Registry::builder(RegistrySettings {
+            pipeline: ["register_pairs", "gate", "connecting_user"]
+                .map(String::from)
+                .to_vec(),
+            revocation: Revocation::Strict,
+            ..common::settings(&backend)
+        })
+        .clock(Arc::new(clock.clone()))
+        .step(step)
+        .open()
+        .unwrap()
+        .0;
+        let derived = minter.tokens.access_from(&refresh).unwrap();
+        let pairs = vec![Pair {
+            token: minter.record(&derived),
+            parent: Some(minter.record(&refresh)),
+        }];
+        let registering = {
+            let held = held.clone();
+            let context = Context::new(pairs, held.now()).with_user("1");
+            std::thread::spawn(move || held.register(context).map(|_| ()))
+        };
+        gate.wait_entered();
+        let logging_out = {
+            let registry = registry.clone();
+            let record = minter.record(&access);
+            std::thread::spawn(move || registry.logout("1", &[record]).map(|_| ()))
+        };
+        std::thread::sleep(Duration::from_millis(300));
+        gate.open();
+        registering.join().unwrap().unwrap();
+        logging_out.join().unwrap().unwrap();
+        assert_eq!(
+            registry.status(&presented(&derived), true).unwrap(),
+            TokenStatus::ForceExpired,
+            "{name}: registered during the logout, it died with the login"
+        );
+    }
+}

@@ -13,7 +13,7 @@ fn statements_of(registry: &Registry, context: Context) -> Vec<String> {
 }
 
 #[test]
-fn obtain_and_refresh_registrations_take_at_most_three_statements() {
+fn obtain_and_refresh_registrations_take_at_most_three_statements_five_on_postgres_for_a_refresh() {
     for backend in backends("statements") {
         let clock = ManualClock::at(NOW);
         let registry = open(&backend, &clock);
@@ -45,8 +45,12 @@ fn obtain_and_refresh_registrations_take_at_most_three_statements() {
             },
         ];
         let seen = statements_of(&registry, Context::new(pairs, registry.now()));
+        // On PostgreSQL a registration under a stored token locks its login
+        // and reads it again after the lock (a logout of it at the same
+        // time either is seen or waits): two statements more.
+        let most = if backend.name == "postgres" { 5 } else { 3 };
         assert!(
-            seen.len() <= 3,
+            seen.len() <= most,
             "{}: refresh took {}: {seen:#?}",
             backend.name,
             seen.len()

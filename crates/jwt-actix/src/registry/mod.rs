@@ -4,11 +4,16 @@
 //!
 //! ```no_run
 //! # use jwt_actix::{JwtAuth, AuthSettings, UserStore};
-//! # fn build<S: UserStore>(tokens: jwt_core::TokenService, store: S, registry: jwt_registry::Registry) {
+//! # fn build<S: UserStore>(tokens: jwt_core::TokenService, store: S, settings: jwt_registry::RegistrySettings) -> Result<(), Box<dyn std::error::Error>> {
+//! // A token is accepted until `exp + leeway`: the registry must know the
+//! // leeway to cut such a token off (`build` refuses a registry given less).
+//! let (registry, _) = jwt_registry::Registry::builder(settings)
+//!     .leeway(tokens.leeway())
+//!     .open()?;
 //! let jwt = JwtAuth::builder(tokens, AuthSettings::default(), store)
 //!     .registry(registry)
-//!     .build();
-//! # }
+//!     .build()?;
+//! # Ok(()) }
 //! ```
 
 mod admin;

@@ -87,11 +87,13 @@ impl Database {
     where
         E: From<diesel::result::Error> + From<DbError>,
     {
-        let mut conn = self.get()?;
+        // The turn first, then a connection: writers waiting for their
+        // turn hold none, so readers are never starved of connections.
         let _turn = match self.url {
-            DatabaseUrl::Sqlite(_) => Some(self.writers.wait_turn()),
+            DatabaseUrl::Sqlite(_) => self.writers.wait_turn(),
             DatabaseUrl::Postgres(_) => None,
         };
+        let mut conn = self.get()?;
         super::write_transaction(&mut conn, work)
     }
 
@@ -210,13 +212,14 @@ impl Drop for Turn<'_> {
 
 /// Creates a SQLite database file that does not exist yet with mode 0600,
 /// before SQLite does (with 0644). Does nothing to an existing file, nor
-/// when the URI asks for a read-only or memory database; any failure is
+/// when the URI asks for a read-only or memory database (`mode=ro`,
+/// `mode=memory`); any failure is
 /// left for SQLite to report when it opens the file.
 fn create_private_file(url: &DatabaseUrl) {
     let DatabaseUrl::Sqlite(raw) = url else {
         return;
     };
-    if raw.contains("mode=") {
+    if raw.contains("mode=ro") || raw.contains("mode=memory") {
         return;
     }
     let Some(path) = url.sqlite_file() else {

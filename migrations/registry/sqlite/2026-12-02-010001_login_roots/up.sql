@@ -5,6 +5,10 @@
 -- re-links a subtree moves its root too).
 ALTER TABLE jwt_token ADD COLUMN root_id TEXT NULL;
 ALTER TABLE jwt_token ADD COLUMN user_id TEXT NULL;
+-- Set on a login's root when the whole login was cut off (logout, a
+-- replayed refresh token, expire with affect_tree): a registration landing
+-- later that links this root into a bigger login cuts that one too.
+ALTER TABLE jwt_token ADD COLUMN login_cut_at TEXT NULL;
 WITH RECURSIVE family(id, root_id) AS (
     SELECT id, id FROM jwt_token WHERE parent_id IS NULL
     UNION
