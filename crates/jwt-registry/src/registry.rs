@@ -635,20 +635,20 @@ impl Registry {
         let mut all = Vec::new();
         loop {
             let now = self.now();
-            let started = Instant::now();
-            let batch = self.inner.db.write(|conn| {
-                expiry::expire(conn, scope, Spare::default(), Some(size.rows), &rules, now)
+            let rows = size.rows;
+            let batch = size.run(&self.inner.db, |conn| {
+                expiry::expire(conn, scope, Spare::default(), Some(rows), &rules, now)
             })?;
             self.after_expiry(&batch, &[], tree);
             // A user's tokens go a bounded number of logins at a time on
             // PostgreSQL: only an empty batch says they are all done.
-            let done = batch.is_empty()
-                || (batch.len() < size.rows && !matches!(scope, Scope::User { .. }));
+            let done =
+                batch.is_empty() || (batch.len() < rows && !matches!(scope, Scope::User { .. }));
             all.extend(batch);
             if done {
                 return Ok(all);
             }
-            size.pace(started.elapsed());
+            size.pace();
         }
     }
 
@@ -729,9 +729,8 @@ impl Registry {
         size.rows = size.rows.min(size.max);
         let mut total = 0u64;
         loop {
-            let started = Instant::now();
             let rows = size.rows;
-            let deleted = self.inner.db.write(|conn| {
+            let deleted = size.run(&self.inner.db, |conn| {
                 let sql = format!(
                     "DELETE FROM jwt_token WHERE id IN \
                      (SELECT id FROM jwt_token WHERE internal_expired_at <= {} LIMIT {})",
@@ -749,7 +748,7 @@ impl Registry {
             if deleted < rows {
                 break;
             }
-            size.pace(started.elapsed());
+            size.pace();
         }
         self.prune_log()?;
         if !self.inner.cleanups.is_empty() {
@@ -819,33 +818,56 @@ fn jtis(revoked: &[Revoked]) -> Vec<String> {
 }
 
 /// How long one batch of a long job should hold the write lock.
-const BATCH_TARGET: Duration = Duration::from_millis(20);
+const BATCH_TARGET: Duration = Duration::from_millis(15);
 
 /// The size of a long job's next batch, and the pause before it.
 struct Batch {
     rows: usize,
     max: usize,
+    /// How long the last batch's work held the write lock.
+    took: Duration,
 }
 
 impl Batch {
+    /// Small at first (a first batch that is too big holds the lock too
+    /// long before there is any measure of it), grown while quick.
     fn new() -> Self {
         Batch {
-            rows: 500,
+            rows: 20,
             max: 5_000,
+            took: Duration::ZERO,
         }
     }
 
-    /// After a batch that took `took`: the next one's size (halved when it
-    /// took too long, doubled when it was quick), and a pause as long as it
-    /// took (at most the target), so that another process's writer,
-    /// retrying under SQLite's busy timeout, finds the lock free.
-    fn pace(&mut self, took: Duration) {
-        if took > BATCH_TARGET + BATCH_TARGET / 4 {
-            self.rows = (self.rows / 2).max(50);
-        } else if took < BATCH_TARGET / 2 {
-            self.rows = (self.rows * 2).min(self.max);
+    /// Runs one batch's `work` in a write transaction, timed from the moment
+    /// it holds the lock to the end of its commit (on SQLite the commit
+    /// writes every page the batch touched, which is most of the cost; the
+    /// checkpoint that may follow is counted too, erring on the short side).
+    fn run<T>(
+        &mut self,
+        db: &Database,
+        work: impl FnOnce(&mut DbConnection) -> Result<T, DbError>,
+    ) -> Result<T, DbError> {
+        let mut started = None;
+        let done = db.write(|conn| {
+            started = Some(Instant::now());
+            work(conn)
+        })?;
+        self.took = started.map(|at| at.elapsed()).unwrap_or_default();
+        Ok(done)
+    }
+
+    /// Sizes the next batch from the last (halved when it held the lock
+    /// past the target, grown by half when well under it), and pauses as
+    /// long as it took (at most the target), so that another process's
+    /// writer, retrying under SQLite's busy timeout, finds the lock free.
+    fn pace(&mut self) {
+        if self.took > BATCH_TARGET {
+            self.rows = (self.rows / 2).max(20);
+        } else if self.took < BATCH_TARGET * 2 / 5 {
+            self.rows = (self.rows + self.rows / 2 + 1).min(self.max);
         }
-        std::thread::sleep(took.min(BATCH_TARGET));
+        std::thread::sleep(self.took.min(BATCH_TARGET));
     }
 }
 

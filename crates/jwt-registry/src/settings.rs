@@ -32,9 +32,10 @@ pub struct RegistrySettings {
     pub revocation: Revocation,
     /// What protected routes do when the registry is unreachable. Defaults to `deny`.
     pub on_db_down: OnDbDown,
-    /// How many access tokens one login may hold alive at once: past it,
-    /// each refresh force-expires the oldest (never a refresh token, never
-    /// deleting a row). 0: no cap. Defaults to 1000.
+    /// How many access tokens one login may hold alive at once: a refresh
+    /// that goes past it force-expires the oldest, down to nine tenths of
+    /// it (never a refresh token, never deleting a row). 0: no cap.
+    /// Defaults to 1000.
     pub live_access_tokens_per_login: usize,
 }
 

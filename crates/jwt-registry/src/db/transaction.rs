@@ -23,11 +23,11 @@ where
     with_sqlite(conn, |sqlite| {
         AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")
     })?;
-    match work(conn) {
-        Ok(value) => {
-            with_sqlite(conn, AnsiTransactionManager::commit_transaction)?;
-            Ok(value)
-        }
+    let locked = std::time::Instant::now();
+    let outcome = match work(conn) {
+        Ok(value) => with_sqlite(conn, AnsiTransactionManager::commit_transaction)
+            .map(|()| value)
+            .map_err(E::from),
         Err(err) => {
             // The work's error is the one to report; a failed rollback
             // (SQLite may have rolled back by itself) is only logged.
@@ -36,7 +36,16 @@ where
             }
             Err(err)
         }
-    }
+    };
+    // About how long other writers waited: what long jobs keep short (the
+    // commit included, and a checkpoint SQLite may run after it, which
+    // holds no write lock).
+    tracing::debug!(
+        target: "jwt_registry::write_lock",
+        held_us = u64::try_from(locked.elapsed().as_micros()).unwrap_or(u64::MAX),
+        "SQLite write transaction done"
+    );
+    outcome
 }
 
 fn with_sqlite(
