@@ -52,10 +52,19 @@ struct Server {
 
 impl Server {
     fn start(dir: &Path, env: &[(&str, &str)]) -> Server {
+        Server::spawn(dir, env, Stdio::inherit())
+    }
+
+    /// A server whose stderr [`Server::stop_reading_stderr`] returns.
+    fn start_capturing_stderr(dir: &Path, env: &[(&str, &str)]) -> Server {
+        Server::spawn(dir, env, Stdio::piped())
+    }
+
+    fn spawn(dir: &Path, env: &[(&str, &str)], stderr: Stdio) -> Server {
         let mut child = command(dir, env)
             .args(["serve", "--bind", "127.0.0.1:0"])
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .unwrap();
         let mut first = String::new();
@@ -69,6 +78,20 @@ impl Server {
             .parse()
             .unwrap();
         Server { child, port }
+    }
+
+    /// SIGTERM, then what the server wrote on stderr.
+    fn stop_reading_stderr(mut self) -> String {
+        Command::new("kill")
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
+        let mut stderr = String::new();
+        if let Some(mut pipe) = self.child.stderr.take() {
+            pipe.read_to_string(&mut stderr).unwrap();
+        }
+        let _ = self.child.wait();
+        stderr
     }
 
     /// SIGTERM, and the exit status of the graceful stop.
@@ -618,14 +641,17 @@ fn cookies_and_the_admin_api_work_on_sqlite() {
     cookies_and_admin(dir.path(), &[]);
 }
 
-#[test]
-fn cookies_and_the_admin_api_work_on_postgres() {
-    let databases = jwt_registry::testing::databases("e2e_cookies");
-    let Some(postgres) = databases.iter().find(|db| db.name == "postgres") else {
-        return;
-    };
+/// Runs `scenario` in a temp dir against a fresh PostgreSQL database (and
+/// a signing key: PostgreSQL gets none made), when `DATABASE_URL` is set;
+/// returns the dir, or `None` when it was skipped.
+fn on_postgres(
+    test: &str,
+    scenario: impl FnOnce(&Path, &[(&str, &str)]),
+) -> Option<tempfile::TempDir> {
+    let databases = jwt_registry::testing::databases(test);
+    let postgres = databases.iter().find(|db| db.name == "postgres")?;
     let dir = tempfile::tempdir().unwrap();
-    cookies_and_admin(
+    scenario(
         dir.path(),
         &[
             ("JWT__REGISTRY__DATABASE_URL", &postgres.url),
@@ -635,6 +661,12 @@ fn cookies_and_the_admin_api_work_on_postgres() {
             ),
         ],
     );
+    Some(dir)
+}
+
+#[test]
+fn cookies_and_the_admin_api_work_on_postgres() {
+    on_postgres("e2e_cookies", cookies_and_admin);
 }
 
 #[derive(diesel::QueryableByName)]
@@ -661,24 +693,12 @@ fn the_readme_walk_works_on_sqlite() {
 
 #[test]
 fn the_readme_walk_works_on_postgres() {
-    let databases = jwt_registry::testing::databases("e2e_walk");
-    let Some(postgres) = databases.iter().find(|db| db.name == "postgres") else {
-        return;
-    };
-    let url = postgres.url.clone();
-    let dir = tempfile::tempdir().unwrap();
-    let key = "e2e-signing-key-0123456789abcdef0123456789";
-    walk(
-        dir.path(),
-        &[
-            ("JWT__REGISTRY__DATABASE_URL", &url),
-            ("JWT__TOKENS__SIGNING_KEY", key),
-        ],
-    );
-    assert!(
-        !dir.path().join("jwt-signing.key").exists(),
-        "no key file for PostgreSQL"
-    );
+    if let Some(dir) = on_postgres("e2e_walk", walk) {
+        assert!(
+            !dir.path().join("jwt-signing.key").exists(),
+            "no key file for PostgreSQL"
+        );
+    }
 }
 
 #[test]
@@ -824,21 +844,7 @@ fn a_logged_out_token_stays_refused_inside_the_leeway_on_sqlite() {
 
 #[test]
 fn a_logged_out_token_stays_refused_inside_the_leeway_on_postgres() {
-    let databases = jwt_registry::testing::databases("e2e_leeway");
-    let Some(postgres) = databases.iter().find(|db| db.name == "postgres") else {
-        return;
-    };
-    let dir = tempfile::tempdir().unwrap();
-    leeway_logout(
-        dir.path(),
-        &[
-            ("JWT__REGISTRY__DATABASE_URL", &postgres.url),
-            (
-                "JWT__TOKENS__SIGNING_KEY",
-                "e2e-signing-key-0123456789abcdef0123456789",
-            ),
-        ],
-    );
+    on_postgres("e2e_leeway", leeway_logout);
 }
 
 /// The database and the key the server creates are its owner's alone; a
@@ -869,23 +875,7 @@ fn the_files_the_server_creates_are_private_and_an_open_key_is_named() {
 
     let key = dir.path().join("jwt-signing.key");
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
-    let mut child = command(dir.path(), &[])
-        .args(["serve", "--bind", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
-    assert!(first.starts_with("listening on "), "{first:?}");
-    Command::new("kill")
-        .arg(child.id().to_string())
-        .status()
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = Server::start_capturing_stderr(dir.path(), &[]).stop_reading_stderr();
     let warnings: Vec<&str> = stderr
         .lines()
         .filter(|line| line.contains("jwt-signing.key"))

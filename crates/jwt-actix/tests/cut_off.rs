@@ -7,7 +7,6 @@
 
 mod common;
 
-use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use actix_web::http::StatusCode;
@@ -15,9 +14,8 @@ use actix_web::test;
 use common::{Answer, PASSWORD, RegistryHarness, call, get_with_token, post_json};
 use jwt_actix::AuthSettings;
 use jwt_core::TokenSettings;
-use jwt_registry::db::{DbConnection, DbError};
 use jwt_registry::testing::{TestDatabase, databases};
-use jwt_registry::{Context, RegistrySettings, Revocation, Step};
+use jwt_registry::{RegistrySettings, Revocation};
 use serde_json::{Value, json};
 
 const PREFIX: &str = "/api/v1/auth/token";
@@ -60,6 +58,11 @@ fn expired(answer: &Answer) -> bool {
     answer.status == StatusCode::UNAUTHORIZED && answer.body["code"] == "token_expired"
 }
 
+/// Asserts the answer is 401 `token_expired`.
+fn assert_expired(answer: &Answer, what: &str) {
+    assert!(expired(answer), "{what}: {} {}", answer.status, answer.text);
+}
+
 /// A registry harness: 3-second access tokens, a 30-second leeway; carol
 /// (3) among the users.
 fn leeway_setup(db: &TestDatabase, revocation: Revocation) -> RegistryHarness {
@@ -92,12 +95,7 @@ async fn a_logged_out_token_inside_the_leeway_stays_refused() {
             s.clock.advance(Duration::from_secs(4));
             assert_eq!(call(&app, login("carol")).await.status, StatusCode::OK);
             let me = call(&app, get_with_token(ME, &access)).await;
-            assert!(
-                expired(&me),
-                "{what}: logged out stays out: {} {}",
-                me.status,
-                me.text
-            );
+            assert_expired(&me, &format!("{what}: logged out stays out"));
         }
     }
 }
@@ -169,19 +167,9 @@ async fn logout_cuts_off_tokens_the_registry_never_saw() {
         .await;
         assert_eq!(out.status, StatusCode::NO_CONTENT, "{name}: {}", out.text);
         let me = call(&app, get_with_token(ME, &access)).await;
-        assert!(
-            expired(&me),
-            "{name}: the access token: {} {}",
-            me.status,
-            me.text
-        );
+        assert_expired(&me, &format!("{name}: the access token"));
         let again = call(&app, refresh(&refresh_token)).await;
-        assert!(
-            expired(&again),
-            "{name}: the refresh token named: {} {}",
-            again.status,
-            again.text
-        );
+        assert_expired(&again, &format!("{name}: the refresh token named"));
     }
 }
 
@@ -265,19 +253,9 @@ async fn logout_all_refuses_every_earlier_token_and_a_login_after_it_works() {
                 "{what}: answered once its second was over"
             );
             let me = call(&app, get_with_token(ME, &unseen_access)).await;
-            assert!(
-                expired(&me),
-                "{what}: unseen access: {} {}",
-                me.status,
-                me.text
-            );
+            assert_expired(&me, &format!("{what}: unseen access"));
             let again = call(&app, refresh(&unseen_refresh)).await;
-            assert!(
-                expired(&again),
-                "{what}: unseen refresh: {} {}",
-                again.status,
-                again.text
-            );
+            assert_expired(&again, &format!("{what}: unseen refresh"));
             let verify = call(
                 &app,
                 post_json(&path("verify/"), json!({"token": unseen_access})),
@@ -318,35 +296,6 @@ async fn refreshing_an_unseen_token_connects_the_login_to_its_user() {
     }
 }
 
-/// A pipeline step that holds registrations until opened (a slow
-/// instance's background queue).
-#[derive(Clone, Default)]
-struct Gate(Arc<(Mutex<bool>, Condvar)>);
-
-impl Gate {
-    fn open(&self) {
-        let (lock, turn) = &*self.0;
-        *lock.lock().unwrap() = true;
-        turn.notify_all();
-    }
-}
-
-impl Step for Gate {
-    fn name(&self) -> &str {
-        "gate"
-    }
-
-    fn run(&self, _: &mut DbConnection, _: &mut Context) -> Result<(), DbError> {
-        let (lock, turn) = &*self.0;
-        let open = lock.lock().unwrap();
-        // Never forever: a failing test must end.
-        let _ = turn
-            .wait_timeout_while(open, Duration::from_secs(30), |open| !*open)
-            .unwrap();
-        Ok(())
-    }
-}
-
 fn thief_settings() -> AuthSettings {
     AuthSettings {
         rotate_refresh_tokens: true,
@@ -368,7 +317,7 @@ async fn a_thief_racing_a_late_registration_on_another_instance_is_cut_off() {
         if db.name == "sqlite" {
             continue;
         }
-        let gate = Gate::default();
+        let gate = jwt_registry::testing::Gate::default();
         let slow = {
             let gate = gate.clone();
             let registry = RegistrySettings {
@@ -455,7 +404,7 @@ async fn a_logout_before_the_registration_landed_cuts_the_login_when_it_lands() 
         if db.name == "sqlite" {
             continue;
         }
-        let gate = Gate::default();
+        let gate = jwt_registry::testing::Gate::default();
         let step = gate.clone();
         let registry = RegistrySettings {
             registration_parallel: true,
@@ -478,12 +427,7 @@ async fn a_logout_before_the_registration_landed_cuts_the_login_when_it_lands() 
         gate.open();
         s.jwt.flush_registrations();
         let again = call(&app, refresh(&text(&pair, "refresh"))).await;
-        assert!(
-            expired(&again),
-            "the login's refresh token: {} {}",
-            again.status,
-            again.text
-        );
+        assert_expired(&again, "the login's refresh token");
     }
 }
 

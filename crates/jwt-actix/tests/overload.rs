@@ -92,48 +92,18 @@ async fn a_login_that_waits_too_long_is_answered_503() {
 
 #[cfg(feature = "registry")]
 mod registry {
-    use std::sync::{Arc, Condvar, Mutex};
-
     use diesel::connection::SimpleConnection;
     use diesel::{Connection, SqliteConnection};
-    use jwt_registry::db::{DbConnection, DbError};
+    use jwt_registry::RegistrySettings;
     use jwt_registry::testing::{count, databases};
-    use jwt_registry::{Context, RegistrySettings, Step};
 
     use super::*;
-
-    /// Holds the background worker until opened.
-    #[derive(Clone, Default)]
-    struct Gate(Arc<(Mutex<bool>, Condvar)>);
-
-    impl Gate {
-        fn open(&self) {
-            let (lock, turn) = &*self.0;
-            *lock.lock().unwrap() = true;
-            turn.notify_all();
-        }
-    }
-
-    impl Step for Gate {
-        fn name(&self) -> &str {
-            "gate"
-        }
-
-        fn run(&self, _: &mut DbConnection, _: &mut Context) -> Result<(), DbError> {
-            let (lock, turn) = &*self.0;
-            let open = lock.lock().unwrap();
-            let _ = turn
-                .wait_timeout_while(open, Duration::from_secs(30), |open| !*open)
-                .unwrap();
-            Ok(())
-        }
-    }
 
     #[actix_web::test]
     async fn a_full_registration_queue_makes_logins_wait_and_loses_nothing() {
         for db in databases("http_bounded_queue") {
             let name = db.name;
-            let gate = Gate::default();
+            let gate = jwt_registry::testing::Gate::default();
             let step = gate.clone();
             let settings = RegistrySettings {
                 registration_parallel: true,

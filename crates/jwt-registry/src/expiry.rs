@@ -335,6 +335,24 @@ pub(crate) fn mark_cut(
     Ok(())
 }
 
+/// Force-expires whole logins, by their roots' ids: [`expire`] with
+/// [`Scope::Families`], sparing nothing.
+pub(crate) fn expire_logins(
+    conn: &mut DbConnection,
+    roots: &[RowId],
+    rules: &Rules,
+    now: Moment,
+) -> Result<Vec<Revoked>, DbError> {
+    expire(
+        conn,
+        Scope::Families(roots),
+        Spare::default(),
+        None,
+        rules,
+        now,
+    )
+}
+
 /// The value `expired_at` takes when a token expiring at `internal` is
 /// force-expired (or registered force-expired) at `now`.
 pub(crate) fn force_expired_at(now: Moment, internal: Moment) -> Moment {

@@ -171,14 +171,7 @@ pub(crate) fn spend(
     // A replay cuts the whole login, also the part of it whose registration
     // has not landed yet.
     expiry::mark_cut(conn, &[root], now)?;
-    let expired = expiry::expire(
-        conn,
-        Scope::Families(&[root]),
-        Spare::default(),
-        None,
-        rules,
-        now,
-    )?;
+    let expired = expiry::expire_logins(conn, &[root], rules, now)?;
     Ok((
         Spent::Replayed {
             expired: jtis(&expired),

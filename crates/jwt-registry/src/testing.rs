@@ -4,7 +4,8 @@
 
 use std::io::Write;
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 use diesel::connection::{Instrumentation, InstrumentationEvent};
 use diesel::{Connection, PgConnection, RunQueryDsl};
@@ -152,4 +153,54 @@ pub fn count(registry: &Registry, what: &str) -> i64 {
         .get_result::<Count>(&mut *conn)
         .expect("the count")
         .n
+}
+
+/// A pipeline step (`"gate"`) that holds each registration, inside its
+/// transaction, until [`Gate::open`]: a slow instance, a registration
+/// landing late. Never longer than 30 s, so a failing test ends.
+#[derive(Clone, Default)]
+pub struct Gate(Arc<(Mutex<GateState>, Condvar)>);
+
+#[derive(Default)]
+struct GateState {
+    entered: bool,
+    open: bool,
+}
+
+impl Gate {
+    /// Lets every registration through, from now on.
+    #[allow(clippy::unwrap_used)]
+    pub fn open(&self) {
+        let (state, turn) = &*self.0;
+        state.lock().unwrap().open = true;
+        turn.notify_all();
+    }
+
+    /// Waits until a registration is held at the gate.
+    #[allow(clippy::unwrap_used)]
+    pub fn wait_entered(&self) {
+        let (state, turn) = &*self.0;
+        let state = state.lock().unwrap();
+        let _ = turn
+            .wait_timeout_while(state, Duration::from_secs(30), |state| !state.entered)
+            .unwrap();
+    }
+}
+
+impl crate::Step for Gate {
+    fn name(&self) -> &str {
+        "gate"
+    }
+
+    #[allow(clippy::unwrap_used)]
+    fn run(&self, _: &mut crate::db::DbConnection, _: &mut Context) -> Result<(), DbError> {
+        let (state, turn) = &*self.0;
+        let mut held = state.lock().unwrap();
+        held.entered = true;
+        turn.notify_all();
+        let _ = turn
+            .wait_timeout_while(held, Duration::from_secs(30), |state| !state.open)
+            .unwrap();
+        Ok(())
+    }
 }

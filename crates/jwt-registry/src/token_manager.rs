@@ -314,14 +314,7 @@ pub(crate) fn register(
         let (id, parent) = (ids[jti], named[jti].parent.map(|p| ids[p]));
         if dies.contains(jti) {
             // Its subtree is still the login of its own: it dies whole.
-            revoked.extend(expiry::expire(
-                conn,
-                Scope::Families(&[id]),
-                Spare::default(),
-                None,
-                rules,
-                now,
-            )?);
+            revoked.extend(expiry::expire_logins(conn, &[id], rules, now)?);
         }
         relink(conn, id, parent, roots[jti], now)?;
         // Cut off whole before it was known to belong here (logged out
@@ -332,14 +325,7 @@ pub(crate) fn register(
             .is_some_and(|stored| stored.login_cut_at.is_some())
         {
             let root = roots[jti];
-            revoked.extend(expiry::expire(
-                conn,
-                Scope::Families(&[root]),
-                Spare::default(),
-                None,
-                rules,
-                now,
-            )?);
+            revoked.extend(expiry::expire_logins(conn, &[root], rules, now)?);
             expiry::mark_cut(conn, &[root], now)?;
         }
     }

@@ -475,47 +475,6 @@ fn a_token_logged_out_before_its_registration_landed_takes_its_login_along() {
     }
 }
 
-/// A step that holds its registration's transaction until opened.
-#[derive(Clone, Default)]
-struct Gate(Arc<(std::sync::Mutex<(bool, bool)>, std::sync::Condvar)>);
-
-impl Gate {
-    fn open(&self) {
-        let (lock, turn) = &*self.0;
-        lock.lock().unwrap().1 = true;
-        turn.notify_all();
-    }
-
-    fn wait_entered(&self) {
-        let (lock, turn) = &*self.0;
-        let state = lock.lock().unwrap();
-        let _ = turn
-            .wait_timeout_while(state, Duration::from_secs(30), |state| !state.0)
-            .unwrap();
-    }
-}
-
-impl jwt_registry::Step for Gate {
-    fn name(&self) -> &str {
-        "gate"
-    }
-
-    fn run(
-        &self,
-        _: &mut jwt_registry::db::DbConnection,
-        _: &mut Context,
-    ) -> Result<(), jwt_registry::db::DbError> {
-        let (lock, turn) = &*self.0;
-        let mut state = lock.lock().unwrap();
-        state.0 = true;
-        turn.notify_all();
-        let _ = turn
-            .wait_timeout_while(state, Duration::from_secs(30), |state| !state.1)
-            .unwrap();
-        Ok(())
-    }
-}
-
 /// A registration under a refresh token and a logout of its login, at the
 /// same time: the new token is never left alive in the dead login.
 #[test]
@@ -523,7 +482,7 @@ fn a_registration_racing_a_logout_never_leaves_a_live_token() {
     for backend in backends("registration_races_logout") {
         let name = backend.name;
         let clock = ManualClock::at(NOW);
-        let gate = Gate::default();
+        let gate = jwt_registry::testing::Gate::default();
         let step = gate.clone();
         let settings = RegistrySettings {
             pipeline: ["register_pairs", "gate", "connecting_user"]
@@ -546,7 +505,7 @@ fn a_registration_racing_a_logout_never_leaves_a_live_token() {
                 Context::new(minter.obtain_pairs(&refresh, &access), registry.now()).with_user("1"),
             )
             .unwrap();
-        let gate = Gate::default();
+        let gate = jwt_registry::testing::Gate::default();
         // A second registry on the same database, its gate closed.
         let step = gate.clone();
         let held = Registry::builder(RegistrySettings {
