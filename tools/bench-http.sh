@@ -2,19 +2,23 @@
 # HTTP throughput of jwt-server (release build, SQLite in a temp dir) with wrk:
 # obtain, verify, GET /api/v1/me/ and refresh, each for $DUR with
 # $THREADS threads and $CONNS connections (the peer's bench.sh settings).
-# With PEER=1 the same load runs against ../shared/peer (wc-django-jwt, started
-# with its start.sh if it is not running) in the same run, one after the other,
+# With PEER=1 the same load runs against the Django package (wc-django-jwt) of
+# $PEER_DIR (started with its start.sh if it is not running) in the same run, one after the other,
 # and the table shows the ratio.
 #
 #   tools/bench-http.sh                 # jwt-server alone
-#   PEER=1 DUR=10s tools/bench-http.sh  # beside the Django package
+#   PEER=1 PEER_DIR=DIR DUR=10s tools/bench-http.sh  # beside the Django package
 #   JWT__REGISTRY__PIPELINE=register_pairs,connecting_user tools/bench-http.sh
 #                                       # without the device registry
 # Every request carries a desktop Chrome User-Agent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PEER=${PEER:-0}
-PEER_DIR=${PEER_DIR:-../shared/peer}
+PEER_DIR=${PEER_DIR:-}
+if [ "$PEER" = 1 ] && [ -z "$PEER_DIR" ]; then
+  echo "PEER=1 needs PEER_DIR: the Django package's checkout, with its start.sh" >&2
+  exit 2
+fi
 source tools/bench-lib.sh
 
 start_server

@@ -1,6 +1,6 @@
-//! Request bodies the way DRF reads them: JSON or form, checked in
-//! CONTRACT §1's order (content type, then size, then parsing), with DRF's
-//! field rules.
+//! Request bodies the way DRF reads them: JSON or form, checked in the
+//! order of docs/http-api.md (content type, then size, then parsing), with
+//! DRF's field rules.
 
 use actix_web::HttpRequest;
 use actix_web::http::header;

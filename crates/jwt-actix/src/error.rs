@@ -1,4 +1,4 @@
-//! The JSON answers of CONTRACT §1 for everything that is not a success.
+//! The JSON answers of docs/http-api.md for everything that is not a success.
 
 use std::fmt;
 
@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 
 use crate::messages::{Messages, fill};
 
-/// What went wrong, one variant per row of CONTRACT §1's failure tables.
+/// What went wrong, one variant per row of the failure tables in docs/http-api.md.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Failure {

@@ -68,7 +68,7 @@
 //!   `HttpOnly` cookies ([`ACCESS_COOKIE`], [`REFRESH_COOKIE`]) and a
 //!   double-submit CSRF check ([`CSRF_COOKIE`], [`CSRF_HEADER`]).
 //!
-//! Every failure is the JSON of CONTRACT §1 ([`ApiError`]).
+//! Every failure is the JSON of docs/http-api.md ([`ApiError`]).
 //!
 //! # Features
 //!

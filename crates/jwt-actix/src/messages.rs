@@ -6,7 +6,7 @@ use jwt_core::ErrorKind;
 
 type Text = Cow<'static, str>;
 
-/// The messages of CONTRACT §1, in English by default. An app that answers
+/// The messages of docs/http-api.md, in English by default. An app that answers
 /// in another language replaces them when it builds
 /// [`JwtAuth`](crate::JwtAuth); codes (`token_not_valid`, ...) never change.
 ///

@@ -1,10 +1,10 @@
-//! The `[auth]` settings section (the seed's `WCD_JWT`).
+//! The `[auth]` settings section (the Django package's `WCD_JWT`).
 
 use std::time::Duration;
 
 use serde::Deserialize;
 
-/// The `[auth]` section of CONTRACT §3.
+/// The `[auth]` section of docs/configuration.md.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AuthSettings {

@@ -1,5 +1,5 @@
-//! Protected routes, the middleware and the extractors: CONTRACT §1's
-//! protected-route table.
+//! Protected routes, the middleware and the extractors: the protected-route
+//! table of docs/http-api.md.
 
 mod common;
 

@@ -1,4 +1,4 @@
-//! The sessions routes (CONTRACT §1 "Sessions and logout") over the device
+//! The sessions routes (docs/http-api.md "Sessions and logout") over the device
 //! registry, on SQLite and (with `DATABASE_URL`) PostgreSQL.
 #![cfg(feature = "registry")]
 

@@ -1,4 +1,4 @@
-//! The token routes, row by row of CONTRACT §1.
+//! The token routes, row by row of docs/http-api.md.
 
 mod common;
 

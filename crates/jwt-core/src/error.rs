@@ -6,7 +6,7 @@ use std::fmt;
 /// Why a token was refused (or could not be minted).
 ///
 /// Each kind carries the simplejwt `code` and the English `message` that
-/// CONTRACT §1 puts on the wire; the HTTP layer may translate the message.
+/// docs/http-api.md puts on the wire; the HTTP layer may translate the message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ErrorKind {
@@ -41,7 +41,7 @@ impl ErrorKind {
         }
     }
 
-    /// The English message of CONTRACT §1.
+    /// The English message of docs/http-api.md.
     pub const fn message(self) -> &'static str {
         match self {
             ErrorKind::Invalid => "Token is invalid or expired",

@@ -34,7 +34,7 @@
 //!
 //! # What is checked
 //!
-//! Verification follows PyJWT, then simplejwt (CONTRACT §2): the key chosen
+//! Verification follows PyJWT, then simplejwt (docs/http-api.md): the key chosen
 //! by `kid` and pinned to one algorithm (`none` and algorithm confusion are
 //! refused), the signature, `iat`/`nbf`/`exp` with the configured leeway
 //! (expired when `exp <= now - leeway`), `iss` and `aud`, then `exp`, `jti`

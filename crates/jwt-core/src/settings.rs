@@ -9,7 +9,7 @@ use crate::keys::{KeyError, KeySet, SigningKey, VerifyingKey};
 use crate::settings_error::SettingsError;
 use crate::{Algorithm, AlgorithmFamily, Secret, duration};
 
-/// The `[tokens]` section of CONTRACT §3, with simplejwt's defaults.
+/// The `[tokens]` section of docs/configuration.md, with simplejwt's defaults.
 ///
 /// Deserialize it with serde (unknown keys are refused) or load it with
 /// [`TokenSettings::load`]; [`TokenService::new`](crate::TokenService::new)

@@ -1,5 +1,5 @@
-//! Rotating a signing key without logging everyone out: CONTRACT §2's key
-//! choice by `kid`.
+//! Rotating a signing key without logging everyone out: the key
+//! choice by `kid` of docs/configuration.md.
 
 mod common;
 

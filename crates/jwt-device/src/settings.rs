@@ -4,7 +4,7 @@ use serde::Deserialize;
 
 use crate::network::{Cidr, ForwardedHeader, TrustedProxies};
 
-/// The `[device]` section of CONTRACT §3.
+/// The `[device]` section of docs/configuration.md.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DeviceSettings {

@@ -1,5 +1,5 @@
 //! The registration pipeline: named steps run over a context in one
-//! transaction (the seed's `TOKEN_REGISTRATION_PIPELINE`).
+//! transaction (the Django package's `TOKEN_REGISTRATION_PIPELINE`).
 
 use std::collections::BTreeMap;
 use std::fmt;

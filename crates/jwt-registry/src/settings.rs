@@ -1,8 +1,8 @@
-//! The `[registry]` settings section (the seed's `WCD_JWT_REGISTRY`).
+//! The `[registry]` settings section (the Django package's `WCD_JWT_REGISTRY`).
 
 use serde::Deserialize;
 
-/// The `[registry]` section of CONTRACT §3.
+/// The `[registry]` section of docs/configuration.md.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RegistrySettings {

@@ -1,4 +1,4 @@
-//! Column types that differ between the backends (CONTRACT §4): ids are
+//! Column types that differ between the backends (docs/registry.md): ids are
 //! `uuid` on PostgreSQL and lowercase hyphenated `TEXT` on SQLite;
 //! timestamps `timestamptz` and `TEXT` `YYYY-MM-DD HH:MM:SS.ffffff` (UTC);
 //! JSON `jsonb` and `TEXT`. Each is one SQL type with one Rust type, so the

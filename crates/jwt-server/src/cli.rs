@@ -1,4 +1,4 @@
-//! The command line (CONTRACT §5).
+//! The command line (the README's command table).
 
 use std::path::PathBuf;
 

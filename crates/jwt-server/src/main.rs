@@ -1,5 +1,5 @@
 //! `jwt-server`: the demo app (JWT-authenticated API on SQLite or
-//! PostgreSQL) and its admin command line. See CONTRACT §5 and the README.
+//! PostgreSQL) and its admin command line. See the README.
 
 mod app;
 mod cli;

@@ -1,4 +1,4 @@
-//! Registration on `obtain/` and `refresh/` (the seed's subscriptions).
+//! Registration on `obtain/` and `refresh/` (the Django package's signal subscriptions).
 
 use std::sync::Arc;
 

@@ -1,4 +1,4 @@
-//! The sessions routes (CONTRACT §1 "Sessions and logout"): a user sees the
+//! The sessions routes (docs/http-api.md "Sessions and logout"): a user sees the
 //! devices they are logged in on and cuts any of them off. Each answers
 //! only for an authenticated request (the middleware must wrap them), and
 //! only about the caller's own sessions.

@@ -6,7 +6,7 @@ use super::{KeyError, SigningKey, VerifyingKey};
 /// key (absent for a verify-only service) and every key tokens are checked
 /// with — the current one first, then older ones kept during a rotation.
 ///
-/// Which key checks a token (CONTRACT §2): a token with a `kid` header only
+/// Which key checks a token (docs/configuration.md): a token with a `kid` header only
 /// the key with that id (an unknown `kid` is invalid); a token without one
 /// the keys that have no id, or the current key when every key has one. Of
 /// those, only keys of the token's `alg` are tried.

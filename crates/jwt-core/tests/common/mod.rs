@@ -6,7 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jwt_core::{Algorithm, ManualClock, TokenService, TokenSettings};
 
-/// The Django peer's key (../shared/peer).
+/// The Django package's test key (the fixtures were minted with it).
 pub const PEER_KEY: &str = "peer-secret-key-0123456789abcdef0123456789abcdef";
 
 /// A fixed instant for tests: 2026-11-01T00:00:00Z.

@@ -1,4 +1,4 @@
--- The device registry (CONTRACT §4). Shared rows (app, OS, device,
+-- The device registry (docs/registry.md). Shared rows (app, OS, device,
 -- interlocutor, network) are found again by the SHA-256 digest of their
 -- normalised key fields; their ids are derived from it.
 CREATE TABLE jwt_app (

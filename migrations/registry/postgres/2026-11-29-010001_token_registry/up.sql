@@ -1,4 +1,4 @@
--- The token registry (CONTRACT §4).
+-- The token registry (docs/registry.md).
 CREATE TABLE jwt_token (
     id UUID PRIMARY KEY,
     jti TEXT NOT NULL,

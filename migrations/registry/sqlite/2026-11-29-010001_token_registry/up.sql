@@ -1,4 +1,4 @@
--- The token registry (CONTRACT §4). Ids: lowercase hyphenated UUIDs.
+-- The token registry (docs/registry.md). Ids: lowercase hyphenated UUIDs.
 -- Timestamps: 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC, so text order is time order.
 CREATE TABLE jwt_token (
     id TEXT PRIMARY KEY NOT NULL,
