@@ -246,6 +246,7 @@ fn header_token<S: UserStore>(jwt: &JwtAuth<S>, req: &HttpRequest) -> Resolved<T
 
 /// The token the request authenticates with, as sent: its header's, else
 /// (cookie mode) its access cookie's. `None` without either.
+#[cfg(feature = "registry")]
 pub(crate) fn presented_raw<'r, S: UserStore>(
     jwt: &JwtAuth<S>,
     req: &'r HttpRequest,

@@ -91,6 +91,7 @@ mod guard;
 mod identity;
 mod messages;
 mod middleware;
+mod password_slots;
 #[cfg(feature = "registry")]
 pub mod registry;
 mod routes;

@@ -11,11 +11,18 @@
 use std::time::Duration;
 
 use diesel::RunQueryDsl;
-use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel::sql_types::{BigInt, Text};
 
 use crate::db::{DbConnection, DbError};
 use crate::raw_sql::{Statement, down_cte};
 use crate::types::{Moment, RowId, sql};
+
+mod announce;
+mod lock;
+
+pub(crate) use announce::{CHANNEL, Change, LogRow, announce, parse_payload};
+use lock::lock_scope;
+pub(crate) use lock::{lock, login_key};
 
 /// Live access tokens one login may hold unless the settings say otherwise.
 pub const DEFAULT_ACCESS_CAP: usize = 1_000;
@@ -211,109 +218,6 @@ pub(crate) fn expire(
     Ok(revoked)
 }
 
-/// The advisory-lock key of a login (PostgreSQL), from its root's id.
-pub(crate) fn login_key(root: RowId) -> i64 {
-    let id = root.0.as_u128();
-    // Both halves folded: uuids differ in their random bits, not their order.
-    i64::from_ne_bytes(((id >> 64) as u64 ^ id as u64).to_ne_bytes())
-}
-
-/// On PostgreSQL, takes the transaction's advisory locks on `keys`
-/// (logins), in ascending order. A registration into a login and a
-/// force-expiry of it take the same lock before they look, so one runs
-/// after the other and sees what it wrote: a token is never born alive
-/// into a login cut off meanwhile. Take it in its own statement: the next
-/// one reads what committed while it waited. Nothing on SQLite, whose
-/// writers are serialised anyway.
-pub(crate) fn lock(conn: &mut DbConnection, keys: &[i64]) -> Result<(), DbError> {
-    if !matches!(conn, DbConnection::Pg(_)) || keys.is_empty() {
-        return Ok(());
-    }
-    let mut keys = keys.to_vec();
-    keys.sort_unstable();
-    keys.dedup();
-    let mut sql = Statement::new(conn);
-    let calls: Vec<String> = keys
-        .iter()
-        .map(|key| format!("pg_advisory_xact_lock({})", sql.bind(*key)))
-        .collect();
-    sql.push(&format!("SELECT {}", calls.join(", ")));
-    sql.query().execute(conn)?;
-    Ok(())
-}
-
-#[derive(diesel::QueryableByName)]
-struct RootRow {
-    #[diesel(sql_type = sql::Id)]
-    root: RowId,
-}
-
-/// Logins one force-expiry of a user's tokens locks at most (PostgreSQL):
-/// the lock table is shared and bounded.
-const USER_LOGINS_AT_ONCE: i64 = 100;
-
-/// Locks (PostgreSQL) the logins `scope` reaches. For a user's tokens,
-/// returns the logins locked (at most [`USER_LOGINS_AT_ONCE`] that still
-/// hold live tokens), to which the expiry keeps.
-fn lock_scope(
-    conn: &mut DbConnection,
-    scope: Scope<'_>,
-    rules: &Rules,
-    now: Moment,
-) -> Result<Option<Vec<RowId>>, DbError> {
-    if !matches!(conn, DbConnection::Pg(_)) {
-        return Ok(None);
-    }
-    let keys: Vec<i64> = match scope {
-        Scope::Families(roots) => roots.iter().copied().map(login_key).collect(),
-        Scope::AccessBeyond { root, .. } => vec![login_key(root)],
-        Scope::User { user_id, except } => {
-            let mut sql = Statement::new(conn);
-            let user = sql.bind(user_id);
-            let horizon = sql.bind(rules.horizon(now));
-            let except = match except {
-                Some(root) => format!(" AND root_id <> {}", sql.bind(root)),
-                None => String::new(),
-            };
-            let at_once = sql.bind(USER_LOGINS_AT_ONCE);
-            sql.push(&format!(
-                "SELECT DISTINCT root_id AS root FROM jwt_token WHERE user_id = {user} \
-                   AND expired_at >= internal_expired_at AND internal_expired_at > {horizon}\
-                   {except} AND root_id IS NOT NULL LIMIT {at_once}"
-            ));
-            let roots: Vec<RowId> = sql
-                .query()
-                .load::<RootRow>(conn)?
-                .into_iter()
-                .map(|row| row.root)
-                .collect();
-            let keys: Vec<i64> = roots.iter().copied().map(login_key).collect();
-            lock(conn, &keys)?;
-            return Ok(Some(roots));
-        }
-        Scope::Jtis(jtis) | Scope::FamiliesOfJtis(jtis) => {
-            let mut sql = Statement::new(conn);
-            let named = sql.bind_all(jtis.iter().copied());
-            sql.push(&format!(
-                "SELECT DISTINCT COALESCE(root_id, id) AS root FROM jwt_token WHERE jti IN ({named})"
-            ));
-            let rows: Vec<RootRow> = sql.query().load(conn)?;
-            rows.into_iter().map(|row| login_key(row.root)).collect()
-        }
-        Scope::Below { id, .. } => {
-            let mut sql = Statement::new(conn);
-            let id = sql.bind(id);
-            sql.push(&format!(
-                "SELECT COALESCE(root_id, id) AS root FROM jwt_token WHERE id = {id}"
-            ));
-            let rows: Vec<RootRow> = sql.query().load(conn)?;
-            rows.into_iter().map(|row| login_key(row.root)).collect()
-        }
-    };
-    lock(conn, &keys)?;
-    Ok(None)
-}
-
 /// Marks these logins (by root) as cut off whole, so that a registration
 /// landing later that links one of them into a bigger login cuts that one
 /// too (a token logged out before its registration landed).
@@ -397,220 +301,9 @@ pub(crate) fn cut_off(
     Ok(row.issued_until)
 }
 
-/// The `NOTIFY` channel expiries are announced on (PostgreSQL).
-pub(crate) const CHANNEL: &str = "jwt_token_revoked";
-
-/// Largest payload sent in one notification (PostgreSQL's limit is 8000
-/// bytes).
-const PAYLOAD_BYTES: usize = 7_000;
-
-/// Rows per statement when the SQLite log is written.
-const LOG_CHUNK: usize = 500;
-
-/// Tells the other processes of force-expiries and cut-offs, in the
-/// writing transaction: on PostgreSQL in `NOTIFY` payloads (delivered at
-/// commit), on SQLite as rows of `jwt_revocation_log` (read by each
-/// process's list when the database changed). Either way a list learns
-/// what changed, never reloads.
-pub(crate) fn announce(
-    conn: &mut DbConnection,
-    tokens: &[Revoked],
-    users: &[CutOff],
-    now: Moment,
-) -> Result<(), DbError> {
-    if tokens.is_empty() && users.is_empty() {
-        return Ok(());
-    }
-    if let DbConnection::Pg(_) = conn {
-        for payload in payloads(tokens, users) {
-            diesel::sql_query("SELECT pg_notify($1, $2)")
-                .into_boxed::<crate::db::MultiBackend>()
-                .bind::<Text, _>(CHANNEL)
-                .bind::<Text, _>(payload)
-                .execute(conn)?;
-        }
-        return Ok(());
-    }
-    // A cut-off never lapses by itself: its log row lives as long as a
-    // refresh token may (the archiver keeps the newest row anyway).
-    let user_until = now.plus(Duration::from_secs(366 * 24 * 3600));
-    let mut rows: Vec<LogEntry<'_>> = tokens.iter().map(LogEntry::Token).collect();
-    rows.extend(users.iter().map(LogEntry::User));
-    for chunk in rows.chunks(LOG_CHUNK) {
-        let mut sql = Statement::new(conn);
-        let mut values = Vec::with_capacity(chunk.len());
-        for entry in chunk {
-            values.push(match entry {
-                LogEntry::Token(token) => format!(
-                    "({}, NULL, NULL, {})",
-                    sql.bind(token.jti.as_str()),
-                    sql.bind(token.until)
-                ),
-                LogEntry::User(cut) => format!(
-                    "(NULL, {}, {}, {})",
-                    sql.bind(cut.user_id.as_str()),
-                    sql.bind(cut.issued_until),
-                    sql.bind(user_until)
-                ),
-            });
-        }
-        sql.push(&format!(
-            "INSERT INTO jwt_revocation_log (jti, user_id, issued_until, until) VALUES {}",
-            values.join(", ")
-        ));
-        sql.query().execute(conn)?;
-    }
-    Ok(())
-}
-
-/// A row of the SQLite revocation log.
-enum LogEntry<'a> {
-    Token(&'a Revoked),
-    User(&'a CutOff),
-}
-
-/// One change of a revocation list, as carried between processes.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Change {
-    Token(Revoked),
-    User(CutOff),
-    /// Too big to carry: reload.
-    Reload,
-}
-
-/// The payloads of the notifications announcing `tokens` and `users`: JSON
-/// arrays of `["t", jti, until_micros]` and `["u", user_id, issued_until]`,
-/// each under [`PAYLOAD_BYTES`].
-pub(crate) fn payloads(tokens: &[Revoked], users: &[CutOff]) -> Vec<String> {
-    let entries = tokens
-        .iter()
-        .map(|token| serde_json::json!(["t", token.jti, token.until.0.timestamp_micros()]))
-        .chain(
-            users
-                .iter()
-                .map(|cut| serde_json::json!(["u", cut.user_id, cut.issued_until])),
-        );
-    let mut payloads = Vec::new();
-    let mut current: Vec<String> = Vec::new();
-    let mut size = 2;
-    for entry in entries {
-        let text = entry.to_string();
-        if text.len() + 2 > PAYLOAD_BYTES {
-            payloads.push("\"reload\"".to_owned());
-            continue;
-        }
-        if size + text.len() + 1 > PAYLOAD_BYTES {
-            payloads.push(format!("[{}]", current.join(",")));
-            current.clear();
-            size = 2;
-        }
-        size += text.len() + 1;
-        current.push(text);
-    }
-    if !current.is_empty() {
-        payloads.push(format!("[{}]", current.join(",")));
-    }
-    payloads
-}
-
-/// The changes a notification payload carries; a payload it cannot read
-/// asks for a reload.
-pub(crate) fn parse_payload(payload: &str) -> Vec<Change> {
-    let Ok(serde_json::Value::Array(entries)) = serde_json::from_str(payload) else {
-        return vec![Change::Reload];
-    };
-    entries
-        .iter()
-        .map(|entry| {
-            let parsed = match entry.as_array().map(Vec::as_slice) {
-                Some([kind, id, n]) => match (kind.as_str(), id.as_str(), n.as_i64()) {
-                    (Some("t"), Some(jti), Some(micros)) => {
-                        chrono::DateTime::from_timestamp_micros(micros).map(|until| {
-                            Change::Token(Revoked {
-                                jti: jti.to_owned(),
-                                until: Moment(until),
-                            })
-                        })
-                    }
-                    (Some("u"), Some(user), Some(issued_until)) => Some(Change::User(CutOff {
-                        user_id: user.to_owned(),
-                        issued_until,
-                    })),
-                    _ => None,
-                },
-                _ => None,
-            };
-            parsed.unwrap_or(Change::Reload)
-        })
-        .collect()
-}
-
-#[derive(diesel::QueryableByName)]
-pub(crate) struct LogRow {
-    #[diesel(sql_type = BigInt)]
-    pub seq: i64,
-    #[diesel(sql_type = Nullable<Text>)]
-    pub jti: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    pub user_id: Option<String>,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    pub issued_until: Option<i64>,
-    #[diesel(sql_type = sql::Moment)]
-    pub until: Moment,
-}
-
-impl LogRow {
-    pub fn change(self) -> Change {
-        match (self.jti, self.user_id, self.issued_until) {
-            (Some(jti), _, _) => Change::Token(Revoked {
-                jti,
-                until: self.until,
-            }),
-            (None, Some(user_id), Some(issued_until)) => Change::User(CutOff {
-                user_id,
-                issued_until,
-            }),
-            _ => Change::Reload,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn payloads_stay_under_the_limit_and_read_back() {
-        let tokens: Vec<Revoked> = (0..1_000)
-            .map(|n| Revoked {
-                jti: format!("{n:032x}"),
-                until: Moment::from_unix_seconds(1_800_000_000 + n),
-            })
-            .collect();
-        let users = vec![CutOff {
-            user_id: "user \"quoted\" ü".into(),
-            issued_until: 1_799_999_999,
-        }];
-        let payloads = payloads(&tokens, &users);
-        assert!(payloads.len() > 1, "1 000 tokens need several payloads");
-        assert!(payloads.iter().all(|p| p.len() < 8_000));
-        let changes: Vec<Change> = payloads.iter().flat_map(|p| parse_payload(p)).collect();
-        assert_eq!(changes.len(), 1_001);
-        assert_eq!(changes[7], Change::Token(tokens[7].clone()));
-        assert_eq!(changes[1_000], Change::User(users[0].clone()));
-    }
-
-    #[test]
-    fn what_cannot_be_carried_or_read_asks_for_a_reload() {
-        let huge = CutOff {
-            user_id: "x".repeat(PAYLOAD_BYTES),
-            issued_until: 1,
-        };
-        assert_eq!(payloads(&[], &[huge]), ["\"reload\""]);
-        assert_eq!(parse_payload("\"reload\""), [Change::Reload]);
-        assert_eq!(parse_payload("garbage"), [Change::Reload]);
-        assert_eq!(parse_payload("[[\"t\", 1, 2]]"), [Change::Reload]);
-    }
 
     #[test]
     fn a_token_past_its_exp_is_force_expired_just_before_it() {

@@ -8,9 +8,8 @@
 //! refuse their token anyway (`exp + leeway`).
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
@@ -23,73 +22,16 @@ use crate::expiry::{CHANNEL, Change, CutOff, LogRow, Revoked, Rules, parse_paylo
 use crate::token_manager;
 use crate::types::Moment;
 
+mod list;
+mod listener;
+
+use list::List;
+pub(crate) use list::Verdict;
+use listener::listen;
+
 /// How often the PostgreSQL listener looks for notifications, and how long
 /// a change made elsewhere takes at most to be seen.
 pub const POSTGRES_DELAY: Duration = Duration::from_millis(200);
-
-/// What a token's check against the list found.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Verdict {
-    Fine,
-    Revoked,
-    CutOff,
-}
-
-/// The list itself.
-#[derive(Default)]
-struct List {
-    /// Force-expired tokens, until when verification would accept them.
-    tokens: HashMap<String, Moment>,
-    /// The same, soonest first, to forget them in order.
-    lapsing: BinaryHeap<Reverse<(Moment, String)>>,
-    /// Users' cut-offs: tokens issued at or before are refused.
-    users: HashMap<String, i64>,
-}
-
-impl List {
-    fn apply(&mut self, change: Change) {
-        match change {
-            Change::Token(Revoked { jti, until }) => {
-                let entry = self.tokens.entry(jti.clone()).or_insert(until);
-                *entry = (*entry).max(until);
-                self.lapsing.push(Reverse((until, jti)));
-            }
-            Change::User(CutOff {
-                user_id,
-                issued_until,
-            }) => {
-                let entry = self.users.entry(user_id).or_insert(issued_until);
-                *entry = (*entry).max(issued_until);
-            }
-            Change::Reload => {}
-        }
-    }
-
-    /// Forgets the tokens verification refuses by now anyway.
-    fn forget_lapsed(&mut self, now: Moment) {
-        while let Some(Reverse((until, _))) = self.lapsing.peek() {
-            if *until > now {
-                break;
-            }
-            if let Some(Reverse((until, jti))) = self.lapsing.pop()
-                && self.tokens.get(&jti).is_some_and(|kept| *kept <= until)
-            {
-                self.tokens.remove(&jti);
-            }
-        }
-    }
-
-    fn verdict(&self, jti: &str, user_id: Option<&str>, issued_at: Option<i64>) -> Verdict {
-        if self.tokens.contains_key(jti) {
-            return Verdict::Revoked;
-        }
-        let cut = user_id.and_then(|user| self.users.get(user));
-        if cut.is_some_and(|cut| issued_at.is_none_or(|iat| iat <= *cut)) {
-            return Verdict::CutOff;
-        }
-        Verdict::Fine
-    }
-}
 
 /// The list, with what keeps it fresh.
 pub(crate) struct Revocations {
@@ -376,74 +318,6 @@ impl Revocations {
         });
         if due && let Ok(mut list) = self.list.write() {
             list.forget_lapsed(now);
-        }
-    }
-}
-
-/// The PostgreSQL listener, on a connection that `LISTEN`ed before the
-/// list was loaded: every [`POSTGRES_DELAY`] the notifications that arrived
-/// are applied (a few entries each, never a reload unless one asks for
-/// it); a dropped connection is made again, `LISTEN`ed, and the list
-/// reloaded. Ends when the list is dropped.
-fn listen(
-    list: Weak<Revocations>,
-    db: Database,
-    (url, listening): (String, PgConnection),
-    clock: Arc<dyn Clock>,
-    healthy: Arc<AtomicBool>,
-    stop: Arc<AtomicBool>,
-) -> Option<std::thread::JoinHandle<()>> {
-    let unhealthy = Arc::clone(&healthy);
-    let spawned = std::thread::Builder::new()
-        .name("jwt-revocations".into())
-        .spawn(move || {
-            // Already listening, and the list loaded since.
-            let mut conn: Option<PgConnection> = Some(listening);
-            // Set until a full load has followed the last (re)connection.
-            let mut stale = false;
-            loop {
-                std::thread::sleep(POSTGRES_DELAY);
-                if stop.load(Ordering::SeqCst) {
-                    return;
-                }
-                let Some(revocations) = list.upgrade() else {
-                    return;
-                };
-                let now = Moment::from_system_time(clock.now());
-                if conn.is_none() {
-                    conn = PgConnection::establish(&url).ok().and_then(|mut c| {
-                        c.batch_execute(&format!("LISTEN {CHANNEL}"))
-                            .ok()
-                            .map(|()| c)
-                    });
-                    // What was announced while nobody listened is missed.
-                    stale = true;
-                }
-                if let Some(c) = conn.as_mut() {
-                    match c.notifications_iter().collect::<Result<Vec<_>, _>>() {
-                        Ok(notes) => {
-                            for note in notes {
-                                if !revocations.apply_payload(&note.payload, now) {
-                                    stale = true;
-                                }
-                            }
-                        }
-                        Err(_) => conn = None,
-                    }
-                }
-                if stale && conn.is_some() && revocations.reload(&db, now).is_ok() {
-                    stale = false;
-                }
-                healthy.store(!stale && conn.is_some(), Ordering::SeqCst);
-                revocations.forget_lapsed(now);
-            }
-        });
-    match spawned {
-        Ok(handle) => Some(handle),
-        Err(err) => {
-            tracing::error!(error = %err, "cannot start the revocation listener");
-            unhealthy.store(false, Ordering::SeqCst);
-            None
         }
     }
 }

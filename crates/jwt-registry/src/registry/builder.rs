@@ -1,0 +1,149 @@
+//! Building a [`Registry`]: settings, the leeway, steps, listeners and
+//! migrations, then one `open`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jwt_core::{Clock, SettingsError, SystemClock};
+
+use super::{Cleanup, Inner, MIGRATIONS, Registry, RegistryListener};
+use crate::db::{Database, DatabaseUrl, DbError, Migrations, run_migrations};
+use crate::expiry::Rules;
+use crate::pipeline::{Pipeline, Step};
+use crate::revocation::Revocations;
+use crate::sessions::SessionDetailsSource;
+use crate::settings::{RegistrySettings, Revocation};
+
+/// Builds a [`Registry`].
+#[must_use]
+pub struct RegistryBuilder {
+    settings: RegistrySettings,
+    clock: Arc<dyn Clock>,
+    leeway: Duration,
+    steps: Vec<Arc<dyn Step>>,
+    listeners: Vec<Arc<dyn RegistryListener>>,
+    cleanups: Vec<Arc<dyn Cleanup>>,
+    details: Option<Arc<dyn SessionDetailsSource>>,
+    watch: bool,
+    migrations: Vec<Migrations>,
+}
+
+impl RegistryBuilder {
+    /// The clock for registration and expiry times. Defaults to the system clock.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Verification's leeway (`[tokens] leeway`): a token is accepted until
+    /// `exp + leeway`, so force-expiring it must work, and its row must be
+    /// kept, until then. jwt-actix refuses a registry whose leeway is less
+    /// than its token service's. Defaults to zero.
+    pub fn leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway;
+        self
+    }
+
+    /// A pipeline step the `pipeline` setting may name. Defaults to the
+    /// built-in ones only.
+    pub fn step(mut self, step: impl Step) -> Self {
+        self.steps.push(Arc::new(step));
+        self
+    }
+
+    /// A listener of registry events. Defaults to none.
+    pub fn listener(mut self, listener: impl RegistryListener) -> Self {
+        self.listeners.push(Arc::new(listener));
+        self
+    }
+
+    /// Work to do after tokens are deleted (archive, forgotten user).
+    /// Defaults to none.
+    pub fn cleanup(mut self, cleanup: impl Cleanup) -> Self {
+        self.cleanups.push(Arc::new(cleanup));
+        self
+    }
+
+    /// Where the sessions list gets each session's app, OS, device and IP
+    /// (the device registry). Defaults to none: those stay empty.
+    pub fn session_details(mut self, source: impl SessionDetailsSource) -> Self {
+        self.details = Some(Arc::new(source));
+        self
+    }
+
+    /// Whether to keep the revocation list of `revocation = "cached"`
+    /// (a command that only writes does not need it). Defaults to `true`.
+    pub fn watch_revocations(mut self, watch: bool) -> Self {
+        self.watch = watch;
+        self
+    }
+
+    /// More migrations to run with the registry's own (the device
+    /// registry's, an app's). Defaults to none.
+    pub fn migrations(mut self, migrations: Migrations) -> Self {
+        self.migrations.push(migrations);
+        self
+    }
+
+    /// Connects, runs pending migrations (returned as `owner/version`), and
+    /// loads the revocation list.
+    pub fn open(self) -> Result<(Registry, Vec<String>), OpenError> {
+        let rules = Rules {
+            leeway: self.leeway,
+            access_cap: self.settings.live_access_tokens_per_login,
+        };
+        let pipeline = Pipeline::with_rules(&self.settings.pipeline, &self.steps, rules)?;
+        let url = DatabaseUrl::parse(&self.settings.database_url)?;
+        let db = Database::connect(&url)?;
+        let mut sets = vec![MIGRATIONS];
+        sets.extend(self.migrations);
+        let applied = run_migrations(&db, &sets)?;
+        let revocations = if self.watch && self.settings.revocation == Revocation::Cached {
+            Some(Revocations::start(&db, Arc::clone(&self.clock), rules)?)
+        } else {
+            None
+        };
+        let registry = Registry {
+            inner: Arc::new(Inner {
+                db,
+                clock: self.clock,
+                settings: self.settings,
+                rules,
+                pipeline,
+                listeners: self.listeners,
+                cleanups: self.cleanups,
+                details: self.details,
+                revocations,
+            }),
+        };
+        Ok((registry, applied))
+    }
+}
+
+/// Why a registry could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// A setting (exit status 2 for a command line).
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    /// The database.
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl Registry {
+    /// A builder for these settings.
+    pub fn builder(settings: RegistrySettings) -> RegistryBuilder {
+        RegistryBuilder {
+            settings,
+            clock: Arc::new(SystemClock),
+            leeway: Duration::ZERO,
+            steps: Vec::new(),
+            listeners: Vec::new(),
+            cleanups: Vec::new(),
+            details: None,
+            watch: true,
+            migrations: Vec::new(),
+        }
+    }
+}

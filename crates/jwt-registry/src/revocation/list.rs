@@ -1,0 +1,77 @@
+//! The list itself: force-expired tokens until verification would refuse
+//! them anyway, and users' cut-offs.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+
+use crate::expiry::{Change, CutOff, Revoked};
+use crate::types::Moment;
+
+/// What a token's check against the list found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    Fine,
+    Revoked,
+    CutOff,
+}
+
+/// The list itself.
+#[derive(Default)]
+pub(super) struct List {
+    /// Force-expired tokens, until when verification would accept them.
+    pub(super) tokens: HashMap<String, Moment>,
+    /// The same, soonest first, to forget them in order.
+    pub(super) lapsing: BinaryHeap<Reverse<(Moment, String)>>,
+    /// Users' cut-offs: tokens issued at or before are refused.
+    pub(super) users: HashMap<String, i64>,
+}
+
+impl List {
+    pub(super) fn apply(&mut self, change: Change) {
+        match change {
+            Change::Token(Revoked { jti, until }) => {
+                let entry = self.tokens.entry(jti.clone()).or_insert(until);
+                *entry = (*entry).max(until);
+                self.lapsing.push(Reverse((until, jti)));
+            }
+            Change::User(CutOff {
+                user_id,
+                issued_until,
+            }) => {
+                let entry = self.users.entry(user_id).or_insert(issued_until);
+                *entry = (*entry).max(issued_until);
+            }
+            Change::Reload => {}
+        }
+    }
+
+    /// Forgets the tokens verification refuses by now anyway.
+    pub(super) fn forget_lapsed(&mut self, now: Moment) {
+        while let Some(Reverse((until, _))) = self.lapsing.peek() {
+            if *until > now {
+                break;
+            }
+            if let Some(Reverse((until, jti))) = self.lapsing.pop()
+                && self.tokens.get(&jti).is_some_and(|kept| *kept <= until)
+            {
+                self.tokens.remove(&jti);
+            }
+        }
+    }
+
+    pub(super) fn verdict(
+        &self,
+        jti: &str,
+        user_id: Option<&str>,
+        issued_at: Option<i64>,
+    ) -> Verdict {
+        if self.tokens.contains_key(jti) {
+            return Verdict::Revoked;
+        }
+        let cut = user_id.and_then(|user| self.users.get(user));
+        if cut.is_some_and(|cut| issued_at.is_none_or(|iat| iat <= *cut)) {
+            return Verdict::CutOff;
+        }
+        Verdict::Fine
+    }
+}

@@ -1,0 +1,99 @@
+//! What a registration finds already stored of the tokens it names, read
+//! under the logins' locks on PostgreSQL.
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text};
+
+use crate::db::{DbConnection, DbError};
+use crate::expiry::{self, Rules};
+use crate::raw_sql::Statement;
+use crate::types::{Moment, RowId, sql};
+
+#[derive(QueryableByName)]
+pub(super) struct Found {
+    #[diesel(sql_type = sql::Id)]
+    pub(super) id: RowId,
+    #[diesel(sql_type = Text)]
+    pub(super) jti: String,
+    #[diesel(sql_type = Text)]
+    pub(super) token_type: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub(super) user_id: Option<String>,
+    #[diesel(sql_type = Nullable<sql::Id>)]
+    pub(super) root_id: Option<RowId>,
+    #[diesel(sql_type = Nullable<sql::Id>)]
+    pub(super) parent_id: Option<RowId>,
+    #[diesel(sql_type = sql::Moment)]
+    pub(super) expired_at: Moment,
+    #[diesel(sql_type = sql::Moment)]
+    pub(super) internal_expired_at: Moment,
+    #[diesel(sql_type = Nullable<sql::Moment>)]
+    pub(super) login_cut_at: Option<Moment>,
+    /// For a refresh token, its login's live access tokens (when the cap
+    /// is on).
+    #[diesel(sql_type = BigInt)]
+    pub(super) live_access: i64,
+}
+
+/// The existing rows of `jtis`, with their logins' live access tokens
+/// counted when `count_live` (one statement).
+pub(super) fn find_named(
+    conn: &mut DbConnection,
+    jtis: &[&str],
+    count_live: bool,
+    rules: &Rules,
+    now: Moment,
+) -> Result<Vec<Found>, DbError> {
+    let mut sql = Statement::new(conn);
+    let live = if count_live {
+        format!(
+            "CASE WHEN t.token_type = 'refresh' THEN (SELECT COUNT(*) FROM jwt_token a \
+               WHERE a.root_id = t.root_id AND a.token_type = 'access' \
+                 AND a.expired_at >= a.internal_expired_at AND a.internal_expired_at > {}) \
+             ELSE CAST(0 AS BIGINT) END",
+            sql.bind(rules.horizon(now))
+        )
+    } else {
+        "CAST(0 AS BIGINT)".to_owned()
+    };
+    let named = sql.bind_all(jtis.iter().copied());
+    sql.push(&format!(
+        "SELECT t.id, t.jti, t.token_type, t.user_id, t.root_id, t.parent_id, t.expired_at, \
+                t.internal_expired_at, t.login_cut_at, {live} AS live_access \
+         FROM jwt_token t WHERE t.jti IN ({named})"
+    ));
+    Ok(sql.query().load(conn)?)
+}
+
+/// [`find_named`], and on PostgreSQL with the logins of the rows found
+/// locked ([`expiry::lock`]) and read again after the lock: a force-expiry
+/// of one of them either finished before (and is seen) or waits for this
+/// registration (and sees its rows). One statement on SQLite, three (two
+/// reads and the lock) on PostgreSQL when a stored token is named.
+pub(super) fn find_locked(
+    conn: &mut DbConnection,
+    jtis: &[&str],
+    count_live: bool,
+    rules: &Rules,
+    now: Moment,
+) -> Result<Vec<Found>, DbError> {
+    let mut locked: Vec<i64> = Vec::new();
+    // Bounded: a row moves to another login only by a re-link.
+    for _ in 0..3 {
+        let found = find_named(conn, jtis, count_live, rules, now)?;
+        if !matches!(conn, DbConnection::Pg(_)) {
+            return Ok(found);
+        }
+        let keys: Vec<i64> = found
+            .iter()
+            .map(|row| expiry::login_key(row.root_id.unwrap_or(row.id)))
+            .filter(|key| !locked.contains(key))
+            .collect();
+        if keys.is_empty() {
+            return Ok(found);
+        }
+        expiry::lock(conn, &keys)?;
+        locked.extend(keys);
+    }
+    find_named(conn, jtis, count_live, rules, now)
+}
