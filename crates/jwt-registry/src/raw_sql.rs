@@ -8,19 +8,6 @@ use diesel::sql_types::{BigInt, Text};
 use crate::db::{DbConnection, MultiBackend};
 use crate::types::{Moment, RowId, sql};
 
-/// `count` bind placeholders starting at bind number `first` (1-based):
-/// `$3, $4` on PostgreSQL, `?3, ?4` on SQLite. Numbered, so one bind may
-/// be named several times.
-pub(crate) fn placeholders(conn: &DbConnection, first: usize, count: usize) -> String {
-    (first..first + count)
-        .map(|n| match conn {
-            DbConnection::Pg(_) => format!("${n}"),
-            DbConnection::Sqlite(_) => format!("?{n}"),
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// A value bound to a statement.
 #[derive(Clone, Debug)]
 pub(crate) enum Bind {

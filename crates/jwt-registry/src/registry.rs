@@ -168,9 +168,9 @@ impl Registry {
     }
 
     /// Force-expires the registered token with this `jti` (its whole login
-    /// with `affect_tree`, in short transactions). `None` when there is no
-    /// such token.
-    pub fn expire_jti(&self, jti: &str, affect_tree: bool) -> Result<Option<Vec<String>>, DbError> {
+    /// with `affect_tree`, in short transactions) and says how many tokens
+    /// that expired. `None` when there is no such token.
+    pub fn expire_jti(&self, jti: &str, affect_tree: bool) -> Result<Option<usize>, DbError> {
         let mut conn = self.inner.db.get()?;
         let Some(row) = token_manager::find_by_jti(&mut conn, jti)? else {
             return Ok(None);
@@ -183,7 +183,7 @@ impl Registry {
         } else {
             Scope::Jtis(&seeds)
         };
-        Ok(Some(jtis(&self.expire_in_batches(scope, affect_tree)?)))
+        Ok(Some(self.expire_in_batches(scope, affect_tree)?))
     }
 
     /// Spends a refresh token of `user` presented to `refresh/` under
@@ -328,7 +328,7 @@ impl Registry {
     }
 }
 
-pub(super) fn jtis(revoked: &[Revoked]) -> Vec<String> {
+fn jtis(revoked: &[Revoked]) -> Vec<String> {
     revoked.iter().map(|r| r.jti.clone()).collect()
 }
 

@@ -5,10 +5,10 @@
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable};
 
-use crate::db::{DbConnection, DbError, MultiBackend};
+use crate::db::{DbConnection, DbError};
 use crate::expiry::{self, Revoked, Rules, Scope, Spare};
 use crate::models::{NewToken, StoredToken};
-use crate::raw_sql::{Statement, placeholders, tree_cte};
+use crate::raw_sql::{Statement, tree_cte};
 use crate::record::TokenRecord;
 use crate::schema::{jwt_token, jwt_token_user_connection};
 use crate::types::{JsonDoc, Moment, RowId, sql};
@@ -124,16 +124,13 @@ pub fn collect_tree(conn: &mut DbConnection, seeds: &[RowId]) -> Result<Vec<RowI
     if seeds.is_empty() {
         return Ok(Vec::new());
     }
+    let mut sql = Statement::new(conn);
     let seed = format!(
         "SELECT id FROM jwt_token WHERE id IN ({})",
-        placeholders(conn, 1, seeds.len())
+        sql.bind_all(seeds.iter().copied())
     );
-    let mut query = diesel::sql_query(format!("{} SELECT id FROM tree", tree_cte(&seed)))
-        .into_boxed::<MultiBackend>();
-    for id in seeds {
-        query = query.bind::<sql::Id, _>(*id);
-    }
-    let rows: Vec<IdRow> = query.load(conn)?;
+    sql.push(&format!("{} SELECT id FROM tree", tree_cte(&seed)));
+    let rows: Vec<IdRow> = sql.query().load(conn)?;
     Ok(rows.into_iter().map(|row| row.id).collect())
 }
 

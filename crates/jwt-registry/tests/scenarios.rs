@@ -316,7 +316,7 @@ fn tokens_derived_from_a_force_expired_token_are_born_force_expired() {
         let context = registry
             .register(Context::new(pairs, registry.now()))
             .unwrap();
-        let mut born = context.registration.unwrap().born_expired;
+        let mut born = context.registration.unwrap().born_expired();
         born.sort();
         let mut expected = vec![access.jti().to_owned(), rotated.jti().to_owned()];
         expected.sort();

@@ -350,5 +350,5 @@ pub fn expire(
         }
         _ => return Err(CliError::Usage("give --jti JTI or --user NAME".into())),
     };
-    say(format!("expired {} tokens", expired.len()))
+    say(format!("expired {expired} tokens"))
 }

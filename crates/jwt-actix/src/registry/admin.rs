@@ -169,7 +169,7 @@ pub async fn admin_expire_token<S: UserStore>(
     let Some(expired) = expired else {
         return Err(ApiError::not_found(jwt.messages()));
     };
-    Ok(HttpResponse::Ok().json(json!({ "expired": expired.len() })))
+    Ok(HttpResponse::Ok().json(json!({ "expired": expired })))
 }
 
 /// `POST admin/users/{user_id}/expire/` → 200 `{"expired": n}`: every
@@ -187,5 +187,5 @@ pub async fn admin_expire_user<S: UserStore>(
     let user_id = user_id.into_inner();
     let ended = blocking(&jwt, move || registry.expire_user(&user_id)).await?;
     actix_web::rt::time::sleep(ended.settles_in).await;
-    Ok(HttpResponse::Ok().json(json!({ "expired": ended.expired.len() })))
+    Ok(HttpResponse::Ok().json(json!({ "expired": ended.expired })))
 }

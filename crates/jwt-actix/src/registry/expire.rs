@@ -2,7 +2,7 @@
 
 use actix_web::web::Payload;
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
-use jwt_registry::{Presented, TokenRecord, TokenStatus};
+use jwt_registry::{TokenRecord, TokenStatus};
 use serde_json::json;
 
 use crate::body::{FieldReader, Trim};
@@ -38,20 +38,7 @@ pub async fn expire<S: UserStore>(
             .verify_any(raw, jwt.tokens().token_types())
             .ok();
         let status = match &token {
-            Some(token) => {
-                let (registry, jti) = (registry.clone(), token.jti().to_owned());
-                let user = token.user_id().map(ToString::to_string);
-                let issued_at = token.issued_at();
-                blocking(&jwt, move || {
-                    let presented = Presented {
-                        jti: &jti,
-                        user_id: user.as_deref(),
-                        issued_at,
-                    };
-                    registry.status(&presented, true)
-                })
-                .await?
-            }
+            Some(token) => blocking(&jwt, super::status_job(&registry, token, true)).await?,
             None => TokenStatus::ForceExpired,
         };
         match (token, status) {

@@ -3,7 +3,7 @@
 use actix_web::web;
 use futures_util::future::LocalBoxFuture;
 use jwt_core::Token;
-use jwt_registry::{OnDbDown, Presented, Registry, TokenStatus};
+use jwt_registry::{OnDbDown, Registry, TokenStatus};
 
 use crate::guard::{GuardPoint, Refusal, TokenGuard};
 use crate::store::BackendError;
@@ -24,20 +24,9 @@ impl TokenGuard for RegistryGuard {
         Box::pin(async move {
             let settings = self.registry.settings();
             let require = settings.require_registered;
-            let registry = self.registry.clone();
-            let jti = token.jti().to_owned();
-            let user = token.user_id().map(ToString::to_string);
-            let issued_at = token.issued_at();
-            let status = web::block(move || {
-                let presented = Presented {
-                    jti: &jti,
-                    user_id: user.as_deref(),
-                    issued_at,
-                };
-                registry.status(&presented, require)
-            })
-            .await
-            .map_err(|err| Refusal::Failed(BackendError::other(err)))?;
+            let status = web::block(super::status_job(&self.registry, token, require))
+                .await
+                .map_err(|err| Refusal::Failed(BackendError::other(err)))?;
             match status {
                 Ok(TokenStatus::ForceExpired | TokenStatus::CutOff) => Err(Refusal::Expired),
                 Ok(TokenStatus::Unknown) if require => Err(Refusal::Expired),

@@ -55,6 +55,27 @@ impl From<DbError> for BackendError {
     }
 }
 
+/// The registry's word on a verified token — its row, and its user's
+/// cut-off — as a blocking job, to run off the executor.
+pub(crate) fn status_job(
+    registry: &Registry,
+    token: &jwt_core::Token,
+    need_registered: bool,
+) -> impl FnOnce() -> Result<jwt_registry::TokenStatus, DbError> + Send + 'static {
+    let registry = registry.clone();
+    let jti = token.jti().to_owned();
+    let user = token.user_id().map(ToString::to_string);
+    let issued_at = token.issued_at();
+    move || {
+        let presented = jwt_registry::Presented {
+            jti: &jti,
+            user_id: user.as_deref(),
+            issued_at,
+        };
+        registry.status(&presented, need_registered)
+    }
+}
+
 /// The registry of a route that needs one (a 500, logged, without).
 pub(crate) fn registry_of<S: UserStore>(jwt: &JwtAuth<S>) -> Result<Registry, ApiError> {
     jwt.registry().cloned().ok_or_else(|| {

@@ -160,9 +160,9 @@ pub async fn logout<S: UserStore>(
         let mut fields = FieldReader::new(&data, messages);
         let named = fields.optional_string("refresh", Trim::Yes);
         if let Some(Some(raw)) = &named {
-            match own_refresh_token(&jwt, raw, &user) {
-                Some(record) => tokens.push(record),
-                None => fields.refuse("refresh", &messages.token_invalid),
+            match refresh_token(&jwt, raw) {
+                Some((owner, record)) if owner == user => tokens.push(record),
+                _ => fields.refuse("refresh", &messages.token_invalid),
             }
         }
         fields.finish()?;
@@ -175,25 +175,22 @@ pub async fn logout<S: UserStore>(
     Ok(response.finish())
 }
 
-/// The record of `raw` when it is a valid refresh token of `user`.
-fn own_refresh_token<S: UserStore>(jwt: &JwtAuth<S>, raw: &str, user: &str) -> Option<TokenRecord> {
-    let tokens = jwt.tokens();
-    let token = tokens.verify(raw, tokens.refresh_type()).ok()?;
-    (token.user_id()?.to_string() == user).then(|| TokenRecord::new(&token, raw))
-}
-
-/// The user and record of the request's refresh cookie, when it holds a
-/// refresh token that is signed and unexpired (force-expired or not: ending
-/// a dead session changes nothing).
-fn refresh_cookie_session<S: UserStore>(
-    jwt: &JwtAuth<S>,
-    req: &HttpRequest,
-) -> Option<(String, TokenRecord)> {
-    let raw = cookies::cookie(req, cookies::REFRESH_COOKIE)?;
+/// The user and record of `raw` when it is a refresh token that is signed
+/// and unexpired (force-expired or not: ending a dead session changes
+/// nothing).
+fn refresh_token<S: UserStore>(jwt: &JwtAuth<S>, raw: &str) -> Option<(String, TokenRecord)> {
     let tokens = jwt.tokens();
     let token = tokens.verify(raw, tokens.refresh_type()).ok()?;
     let user = token.user_id()?.to_string();
     Some((user, TokenRecord::new(&token, raw)))
+}
+
+/// [`refresh_token`] of the request's refresh cookie.
+fn refresh_cookie_session<S: UserStore>(
+    jwt: &JwtAuth<S>,
+    req: &HttpRequest,
+) -> Option<(String, TokenRecord)> {
+    refresh_token(jwt, cookies::cookie(req, cookies::REFRESH_COOKIE)?)
 }
 
 /// `POST logout-all/` → 200 `{"revoked": n}`: every session of the caller,

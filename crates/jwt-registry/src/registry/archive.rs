@@ -4,12 +4,11 @@
 use std::time::Duration;
 
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text};
 
 use super::Registry;
 use super::batch::Batch;
 use crate::db::{DbConnection, DbError};
-use crate::raw_sql::placeholders;
+use crate::raw_sql::Statement;
 use crate::schema::jwt_token;
 use crate::types::{Moment, sql};
 
@@ -45,17 +44,16 @@ impl Registry {
         loop {
             let rows = size.rows();
             let deleted = size.run(&self.inner.db, |conn| {
-                let sql = format!(
-                    "DELETE FROM jwt_token WHERE id IN \
-                     (SELECT id FROM jwt_token WHERE internal_expired_at <= {} LIMIT {})",
-                    placeholders(conn, 1, 1),
-                    placeholders(conn, 2, 1),
+                let mut sql = Statement::new(conn);
+                let (cutoff, limit) = (
+                    sql.bind(cutoff),
+                    sql.bind(i64::try_from(rows).unwrap_or(i64::MAX)),
                 );
-                diesel::sql_query(sql)
-                    .bind::<sql::Moment, _>(cutoff)
-                    .bind::<BigInt, _>(i64::try_from(rows).unwrap_or(i64::MAX))
-                    .execute(conn)
-                    .map_err(DbError::from)
+                sql.push(&format!(
+                    "DELETE FROM jwt_token WHERE id IN \
+                     (SELECT id FROM jwt_token WHERE internal_expired_at <= {cutoff} LIMIT {limit})"
+                ));
+                sql.query().execute(conn).map_err(DbError::from)
             })?;
             total += deleted as u64;
             progress(total);
@@ -98,14 +96,13 @@ impl Registry {
     /// Removes a deleted user's tokens (and with them their connections).
     pub fn forget_user(&self, user_id: &str) -> Result<u64, DbError> {
         let deleted = self.inner.db.write(|conn| {
-            let sql = format!(
+            let mut sql = Statement::new(conn);
+            let user = sql.bind(user_id);
+            sql.push(&format!(
                 "DELETE FROM jwt_token WHERE id IN \
-                 (SELECT token_id FROM jwt_token_user_connection WHERE user_id = {})",
-                placeholders(conn, 1, 1)
-            );
-            let deleted = diesel::sql_query(sql)
-                .bind::<Text, _>(user_id)
-                .execute(conn)?;
+                 (SELECT token_id FROM jwt_token_user_connection WHERE user_id = {user})"
+            ));
+            let deleted = sql.query().execute(conn)?;
             self.run_cleanups(conn)?;
             Ok::<_, DbError>(deleted)
         })?;

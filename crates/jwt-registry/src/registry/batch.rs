@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use super::Registry;
 use crate::db::{Database, DbConnection, DbError};
-use crate::expiry::{self, Revoked, Scope, Spare};
+use crate::expiry::{self, Scope, Spare};
 
 /// How long one batch of a long job should hold the write lock.
 const BATCH_TARGET: Duration = Duration::from_millis(15);
@@ -78,17 +78,13 @@ impl Batch {
 }
 
 impl Registry {
-    /// Force-expires `scope` in transactions of a few hundred tokens (the
+    /// Force-expires `scope` — returning how many tokens — in transactions of a few hundred tokens (the
     /// size adapts to keep each near [`BATCH_TARGET`]), pausing between
     /// them so that writers of other processes get the lock too.
-    pub(super) fn expire_in_batches(
-        &self,
-        scope: Scope<'_>,
-        tree: bool,
-    ) -> Result<Vec<Revoked>, DbError> {
+    pub(super) fn expire_in_batches(&self, scope: Scope<'_>, tree: bool) -> Result<usize, DbError> {
         let rules = self.inner.rules;
         let mut size = Batch::new();
-        let mut all = Vec::new();
+        let mut expired = 0;
         loop {
             let now = self.now();
             let rows = size.rows;
@@ -100,9 +96,9 @@ impl Registry {
             // PostgreSQL: only an empty batch says they are all done.
             let done =
                 batch.is_empty() || (batch.len() < rows && !matches!(scope, Scope::User { .. }));
-            all.extend(batch);
+            expired += batch.len();
             if done {
-                return Ok(all);
+                return Ok(expired);
             }
             size.pace();
         }

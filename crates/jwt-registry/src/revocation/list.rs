@@ -29,11 +29,19 @@ pub(super) struct List {
 impl List {
     pub(super) fn apply(&mut self, change: Change) {
         match change {
-            Change::Token(Revoked { jti, until }) => {
-                let entry = self.tokens.entry(jti.clone()).or_insert(until);
-                *entry = (*entry).max(until);
-                self.lapsing.push(Reverse((until, jti)));
-            }
+            // Once per token (this process's own expiries come back through
+            // the SQLite log as well), again only if it lapses later.
+            Change::Token(Revoked { jti, until }) => match self.tokens.get_mut(&jti) {
+                Some(kept) if *kept >= until => {}
+                Some(kept) => {
+                    *kept = until;
+                    self.lapsing.push(Reverse((until, jti)));
+                }
+                None => {
+                    self.tokens.insert(jti.clone(), until);
+                    self.lapsing.push(Reverse((until, jti)));
+                }
+            },
             Change::User(CutOff {
                 user_id,
                 issued_until,

@@ -27,22 +27,25 @@ pub struct Registration {
     pub inserted: usize,
     /// The users already connected to any of these tokens before.
     pub existing_users: BTreeSet<String>,
-    /// Tokens this registration force-expired: new ones derived from a
-    /// token force-expired meanwhile (a refresh racing a logout, or a
-    /// replayed refresh token's family) are born dead; a subtree re-linked
-    /// under a dead family dies with it; access tokens past the per-login
-    /// cap are cut off.
-    pub born_expired: Vec<String>,
     /// Tokens found stored as roots of their own (their first use came
     /// before their registration) and linked to their parents now.
     pub relinked: Vec<String>,
-    /// The same force-expiries, for the revocation lists.
+    /// What this registration force-expired, for the revocation lists.
     pub(crate) revoked: Vec<Revoked>,
     /// Rows of these tokens that name no user yet.
     pub(crate) without_user: Vec<RowId>,
 }
 
 impl Registration {
+    /// The `jti`s of the tokens this registration force-expired: new ones
+    /// derived from a token force-expired meanwhile (a refresh racing a
+    /// logout, or a replayed refresh token's family) are born dead; a
+    /// subtree re-linked under a dead family dies with it; access tokens
+    /// past the per-login cap are cut off.
+    pub fn born_expired(&self) -> Vec<String> {
+        self.revoked.iter().map(|r| r.jti.clone()).collect()
+    }
+
     /// The row ids of all the tokens.
     pub fn ids(&self) -> Vec<RowId> {
         self.tokens.iter().map(|(_, id)| *id).collect()
@@ -269,7 +272,6 @@ pub(crate) fn register(
             .collect(),
         inserted,
         existing_users,
-        born_expired: revoked.iter().map(|r| r.jti.clone()).collect(),
         relinked: relinks.iter().map(|jti| (*jti).to_owned()).collect(),
         revoked,
         without_user,
