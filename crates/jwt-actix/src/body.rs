@@ -8,8 +8,7 @@ use actix_web::web::{Bytes, BytesMut, Payload};
 use futures_util::StreamExt;
 use serde_json::{Map, Value};
 
-use crate::error::ApiError;
-use crate::messages::Messages;
+use crate::error::{Failure, Fault, FieldError};
 
 /// The fields of a request body: a JSON object, or form fields as strings
 /// (the last of repeated names wins, as Django's `QueryDict.get`).
@@ -39,9 +38,8 @@ impl RequestData {
         req: &HttpRequest,
         payload: Payload,
         limit: usize,
-        messages: &Messages,
-    ) -> Result<RequestData, ApiError> {
-        RequestData::read_accepting(req, payload, limit, messages, Forms::Accepted).await
+    ) -> Result<RequestData, Fault> {
+        RequestData::read_accepting(req, payload, limit, Forms::Accepted).await
     }
 
     /// [`RequestData::read`], refusing form bodies with 415 when `forms`
@@ -51,9 +49,8 @@ impl RequestData {
         req: &HttpRequest,
         mut payload: Payload,
         limit: usize,
-        messages: &Messages,
         forms: Forms,
-    ) -> Result<RequestData, ApiError> {
+    ) -> Result<RequestData, Fault> {
         let format = match req.headers().get(header::CONTENT_TYPE) {
             None => None,
             Some(value) => {
@@ -69,7 +66,7 @@ impl RequestData {
                     "application/x-www-form-urlencoded" if forms == Forms::Accepted => {
                         Some(Format::Form)
                     }
-                    _ => return Err(ApiError::unsupported_media_type(messages, &text)),
+                    _ => return Err(Fault::unsupported_media_type(&text)),
                 }
             }
         };
@@ -79,29 +76,29 @@ impl RequestData {
             return match (declared_length(req), payload.next().await) {
                 (Some(0) | None, None) => Ok(RequestData::default()),
                 (Some(0) | None, Some(Ok(chunk))) if chunk.is_empty() => Ok(RequestData::default()),
-                _ => Err(ApiError::unsupported_media_type(messages, "")),
+                _ => Err(Fault::unsupported_media_type("")),
             };
         };
         if declared_length(req).is_some_and(|length| length > limit as u64) {
-            return Err(ApiError::payload_too_large(messages));
+            return Err(Fault::of(Failure::PayloadTooLarge));
         }
         let bytes = read_limited(&mut payload, limit)
             .await
-            .map_err(|reason| ApiError::json_parse(messages, reason))?
-            .ok_or_else(|| ApiError::payload_too_large(messages))?;
+            .map_err(Fault::json_parse)?
+            .ok_or_else(|| Fault::of(Failure::PayloadTooLarge))?;
         if bytes.is_empty() {
             return Ok(RequestData::default());
         }
         match format {
             Format::Form => Ok(RequestData::from_form(&bytes)),
-            Format::Json => RequestData::from_json(&bytes, messages),
+            Format::Json => RequestData::from_json(&bytes),
         }
     }
 
     /// Fields from a JSON body.
-    pub fn from_json(bytes: &[u8], messages: &Messages) -> Result<RequestData, ApiError> {
-        let value: Value = serde_json::from_slice(bytes)
-            .map_err(|err| ApiError::json_parse(messages, &err.to_string()))?;
+    pub fn from_json(bytes: &[u8]) -> Result<RequestData, Fault> {
+        let value: Value =
+            serde_json::from_slice(bytes).map_err(|err| Fault::json_parse(&err.to_string()))?;
         let type_name = match value {
             Value::Object(fields) => return Ok(RequestData { fields }),
             Value::Null => None,
@@ -111,7 +108,7 @@ impl RequestData {
             Value::String(_) => Some("str"),
             Value::Array(_) => Some("list"),
         };
-        Err(ApiError::not_a_dictionary(messages, type_name))
+        Err(Fault::not_a_dictionary(type_name))
     }
 
     /// Fields from a form body.
@@ -163,18 +160,16 @@ pub enum Trim {
 /// order, for one 400 answer.
 pub struct FieldReader<'a> {
     data: &'a RequestData,
-    messages: &'a Messages,
-    errors: Vec<(&'a str, String)>,
+    errors: Vec<(&'a str, FieldError)>,
     /// The fields read, in order (DRF's declaration order).
     read: Vec<&'a str>,
 }
 
 impl<'a> FieldReader<'a> {
     /// A reader over `data`.
-    pub fn new(data: &'a RequestData, messages: &'a Messages) -> Self {
+    pub fn new(data: &'a RequestData) -> Self {
         FieldReader {
             data,
-            messages,
             errors: Vec::new(),
             read: Vec::new(),
         }
@@ -184,13 +179,12 @@ impl<'a> FieldReader<'a> {
     /// booleans, arrays and objects are not strings; null, blank (after
     /// trimming, when trimmed) and NUL characters are refused.
     pub fn string(&mut self, name: &'a str, trim: Trim) -> Option<String> {
-        let messages = self.messages;
         let result = match self.data.get(name) {
-            None => Err(&messages.field_required),
-            Some(Value::Null) => Err(&messages.field_null),
+            None => Err(FieldError::Required),
+            Some(Value::Null) => Err(FieldError::Null),
             Some(Value::String(text)) => Ok(text.clone()),
             Some(Value::Number(number)) => Ok(number.to_string()),
-            Some(_) => Err(&messages.field_not_a_string),
+            Some(_) => Err(FieldError::NotAString),
         }
         .and_then(|text| {
             let text = match trim {
@@ -198,9 +192,9 @@ impl<'a> FieldReader<'a> {
                 Trim::No => text,
             };
             if text.is_empty() {
-                Err(&messages.field_blank)
+                Err(FieldError::Blank)
             } else if text.contains('\0') {
-                Err(&messages.field_null_characters)
+                Err(FieldError::NullCharacters)
             } else {
                 Ok(text)
             }
@@ -221,33 +215,32 @@ impl<'a> FieldReader<'a> {
     /// An optional boolean (DRF `BooleanField`): `true`/`false`, `1`/`0` and
     /// the strings DRF knows (`"true"`, `"False"`, `"yes"`, `"off"`, ...).
     pub fn boolean(&mut self, name: &'a str, default: bool) -> Option<bool> {
-        let messages = self.messages;
         let result = match self.data.get(name) {
             None => Ok(default),
-            Some(Value::Null) => Err(&messages.field_null),
+            Some(Value::Null) => Err(FieldError::Null),
             Some(Value::Bool(flag)) => Ok(*flag),
             // DRF's TRUE_VALUES hold 1 and FALSE_VALUES 0, so 1.0 and 0.0 too.
             Some(Value::Number(number)) => match number.as_f64() {
                 Some(1.0) => Ok(true),
                 Some(0.0) => Ok(false),
-                _ => Err(&messages.field_not_a_boolean),
+                _ => Err(FieldError::NotABoolean),
             },
             Some(Value::String(text)) => match text.as_str() {
                 "true" | "True" | "TRUE" | "t" | "T" | "yes" | "Yes" | "YES" | "y" | "Y" | "on"
                 | "On" | "ON" | "1" => Ok(true),
                 "false" | "False" | "FALSE" | "f" | "F" | "no" | "No" | "NO" | "n" | "N"
                 | "off" | "Off" | "OFF" | "0" => Ok(false),
-                _ => Err(&messages.field_not_a_boolean),
+                _ => Err(FieldError::NotABoolean),
             },
-            Some(_) => Err(&messages.field_not_a_boolean),
+            Some(_) => Err(FieldError::NotABoolean),
         };
         self.keep(name, result)
     }
 
     /// Refuses a field that was read well but is not acceptable (a token
     /// that is no longer valid): its error joins the others, in field order.
-    pub fn refuse(&mut self, name: &'a str, message: &str) {
-        self.errors.push((name, message.to_owned()));
+    pub fn refuse(&mut self, name: &'a str, error: FieldError) {
+        self.errors.push((name, error));
         let read = &self.read;
         self.errors.sort_by_key(|(field, _)| {
             read.iter()
@@ -256,35 +249,35 @@ impl<'a> FieldReader<'a> {
         });
     }
 
-    fn keep<T>(
-        &mut self,
-        name: &'a str,
-        result: Result<T, &std::borrow::Cow<'static, str>>,
-    ) -> Option<T> {
+    fn keep<T>(&mut self, name: &'a str, result: Result<T, FieldError>) -> Option<T> {
         self.read.push(name);
         match result {
             Ok(value) => Some(value),
-            Err(message) => {
-                self.errors.push((name, message.to_string()));
+            Err(error) => {
+                self.errors.push((name, error));
                 None
             }
         }
     }
 
     /// The 400 answer when any field was refused.
-    pub fn finish(self) -> Result<(), ApiError> {
+    pub fn finish(self) -> Result<(), Fault> {
         if self.errors.is_empty() {
             Ok(())
         } else {
-            Err(ApiError::invalid_fields(&self.errors))
+            let errors = self.errors.into_iter();
+            Err(Fault::invalid_fields(
+                errors
+                    .map(|(name, error)| (name.to_owned(), error))
+                    .collect(),
+            ))
         }
     }
 
     /// The 400 answer when any field was refused, else the values read
     /// (`username.zip(password)`: present whenever no field was refused).
-    pub fn finish_with<T>(self, values: Option<T>) -> Result<T, ApiError> {
-        let messages = self.messages;
+    pub fn finish_with<T>(self, values: Option<T>) -> Result<T, Fault> {
         self.finish()?;
-        values.ok_or_else(|| ApiError::internal(messages))
+        values.ok_or(Fault::of(Failure::Internal))
     }
 }

@@ -20,10 +20,9 @@ use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::auth::JwtAuth;
-use crate::error::ApiError;
+use crate::error::{CsrfReason, Failure, Fault};
 use crate::events::IssuedToken;
-use crate::settings::Transport;
+use crate::state::JwtAuth;
 use crate::store::UserStore;
 
 /// The cookie holding the access token.
@@ -34,11 +33,6 @@ pub const REFRESH_COOKIE: &str = "refresh_token";
 pub const CSRF_COOKIE: &str = "csrftoken";
 /// The header that must repeat [`CSRF_COOKIE`] on unsafe requests.
 pub const CSRF_HEADER: &str = "X-CSRF-Token";
-
-/// Whether the app runs in cookie mode.
-pub(crate) fn cookie_mode<S: UserStore>(jwt: &JwtAuth<S>) -> bool {
-    jwt.settings().transport == Transport::Cookie
-}
 
 /// The first value of cookie `name` in the request's `Cookie` headers (the
 /// browser sends the most specific path first). Values in quotes lose them.
@@ -71,15 +65,12 @@ fn is_safe(method: &Method) -> bool {
 /// The double-submit check for a request a cookie authenticates: a safe
 /// method passes; an unsafe one needs the `csrftoken` cookie and an equal
 /// `X-CSRF-Token` header (compared in constant time), else 403.
-pub(crate) fn check_csrf(req: &HttpRequest, messages: &crate::Messages) -> Result<(), ApiError> {
+pub(crate) fn check_csrf(req: &HttpRequest) -> Result<(), Fault> {
     if is_safe(req.method()) {
         return Ok(());
     }
     let Some(expected) = cookie(req, CSRF_COOKIE) else {
-        return Err(ApiError::csrf_failed(
-            messages,
-            &messages.csrf_cookie_missing,
-        ));
+        return Err(Fault::csrf_failed(CsrfReason::CookieMissing));
     };
     let Some(sent) = req
         .headers()
@@ -87,16 +78,10 @@ pub(crate) fn check_csrf(req: &HttpRequest, messages: &crate::Messages) -> Resul
         .map(HeaderValue::as_bytes)
         .filter(|sent| !sent.is_empty())
     else {
-        return Err(ApiError::csrf_failed(
-            messages,
-            &messages.csrf_token_missing,
-        ));
+        return Err(Fault::csrf_failed(CsrfReason::TokenMissing));
     };
     if aws_lc_rs::constant_time::verify_slices_are_equal(expected.as_bytes(), sent).is_err() {
-        return Err(ApiError::csrf_failed(
-            messages,
-            &messages.csrf_token_incorrect,
-        ));
+        return Err(Fault::csrf_failed(CsrfReason::TokenIncorrect));
     }
     Ok(())
 }
@@ -164,7 +149,7 @@ pub(crate) fn set_tokens<S: UserStore>(
     new_refresh: Option<&IssuedToken>,
     session: &IssuedToken,
     csrf: Csrf,
-) -> Result<(), ApiError> {
+) -> Result<(), Fault> {
     let kept = match csrf {
         Csrf::Keep => cookie(req, CSRF_COOKIE).map(str::to_owned),
         Csrf::New => None,
@@ -173,7 +158,7 @@ pub(crate) fn set_tokens<S: UserStore>(
         Some(value) => value,
         None => new_csrf_value().map_err(|_| {
             tracing::error!("no random bytes for a CSRF value");
-            ApiError::internal(jwt.messages())
+            Fault::of(Failure::Internal)
         })?,
     };
     let mut add = |name: &str, value: &str, path: &str, max_age: i64, http_only: bool| {
@@ -273,11 +258,13 @@ mod tests {
 
     #[test]
     fn only_unsafe_methods_need_the_header_and_it_must_match() {
-        let messages = crate::Messages::default();
         let get = TestRequest::get().to_http_request();
-        assert!(check_csrf(&get, &messages).is_ok());
+        assert!(check_csrf(&get).is_ok());
         let reason = |req: &HttpRequest| {
-            check_csrf(req, &messages).map_err(|err| (err.status().as_u16(), err.body().to_owned()))
+            check_csrf(req).map_err(|fault| {
+                let err = crate::ApiError::english(fault);
+                (err.status().as_u16(), err.body().to_owned())
+            })
         };
         let no_cookie = TestRequest::post()
             .insert_header((CSRF_HEADER, "x"))

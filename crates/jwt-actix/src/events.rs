@@ -132,3 +132,13 @@ pub trait Listener<U>: Send + Sync + 'static {
         false
     }
 }
+
+/// The framework-free description of an actix request: peer address and
+/// headers, as the events carry it.
+pub fn request_info(req: &actix_web::HttpRequest) -> RequestInfo {
+    let mut info = RequestInfo::new(req.peer_addr().map(|addr| addr.ip()));
+    for (name, value) in req.headers() {
+        info.push_header(name.as_str(), String::from_utf8_lossy(value.as_bytes()));
+    }
+    info
+}

@@ -10,21 +10,20 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use jwt_core::Token;
 
-use crate::error::ApiError;
-use crate::identity::{Identity, LazyIdentity};
-use crate::messages::Messages;
+use crate::caller::{Caller, LazyCaller};
+use crate::error::{ApiError, Failure, Fault};
 
-fn lazy<U: 'static>(req: &HttpRequest) -> Result<Rc<LazyIdentity<U>>, ApiError> {
-    req.extensions().get::<Rc<LazyIdentity<U>>>().cloned().ok_or_else(|| {
+fn lazy<U: 'static>(req: &HttpRequest) -> Result<Rc<LazyCaller<U>>, ApiError> {
+    req.extensions().get::<Rc<LazyCaller<U>>>().cloned().ok_or_else(|| {
         tracing::error!("an authentication extractor ran without JwtMiddleware for this user type: wrap the app or scope with JwtAuth::middleware()");
-        ApiError::internal(&Messages::default())
+        ApiError::english(Failure::Internal)
     })
 }
 
 /// The JSON 405 in the app's messages, for a protected resource.
 pub(crate) fn method_not_allowed<U: 'static>(req: &HttpRequest, allow: &'static str) -> ApiError {
     match lazy::<U>(req) {
-        Ok(lazy) => ApiError::method_not_allowed(lazy.messages(), req.method().as_str(), allow),
+        Ok(lazy) => lazy.error(Fault::method_not_allowed(req.method().as_str(), allow)),
         Err(error) => error,
     }
 }
@@ -46,11 +45,11 @@ pub(crate) fn method_not_allowed<U: 'static>(req: &HttpRequest, allow: &'static 
 /// }
 /// ```
 #[derive(Debug)]
-pub struct Authenticated<U>(Rc<Identity<U>>);
+pub struct Authenticated<U>(Rc<Caller<U>>);
 
 impl<U> Authenticated<U> {
-    /// The identity (user and token).
-    pub fn identity(&self) -> &Identity<U> {
+    /// The caller (user and token).
+    pub fn caller(&self) -> &Caller<U> {
         &self.0
     }
 }
@@ -62,9 +61,9 @@ impl<U> Clone for Authenticated<U> {
 }
 
 impl<U> Deref for Authenticated<U> {
-    type Target = Identity<U>;
+    type Target = Caller<U>;
 
-    fn deref(&self) -> &Identity<U> {
+    fn deref(&self) -> &Caller<U> {
         &self.0
     }
 }
@@ -79,9 +78,10 @@ impl<U: 'static> FromRequest for Authenticated<U> {
         let req = req.clone();
         Box::pin(async move {
             let lazy = lazy::<U>(&req)?;
-            match lazy.identity(&req).await? {
-                Some(identity) => Ok(Authenticated(identity)),
-                None => Err(ApiError::not_authenticated(lazy.messages())),
+            match lazy.caller(&req).await {
+                Ok(Some(caller)) => Ok(Authenticated(caller)),
+                Ok(None) => Err(lazy.error(Failure::NotAuthenticated)),
+                Err(fault) => Err(lazy.error(fault)),
             }
         })
     }
@@ -113,9 +113,10 @@ impl<U: 'static> FromRequest for MaybeAuthenticated<U> {
         let req = req.clone();
         Box::pin(async move {
             let lazy = lazy::<U>(&req)?;
-            Ok(MaybeAuthenticated(
-                lazy.identity(&req).await?.map(Authenticated),
-            ))
+            match lazy.caller(&req).await {
+                Ok(caller) => Ok(MaybeAuthenticated(caller.map(Authenticated))),
+                Err(fault) => Err(lazy.error(fault)),
+            }
         })
     }
 }
@@ -159,12 +160,13 @@ impl<U: 'static> FromRequest for VerifiedToken<U> {
         let req = req.clone();
         Box::pin(async move {
             let lazy = lazy::<U>(&req)?;
-            match lazy.token(&req).await? {
-                Some(token) => Ok(VerifiedToken {
+            match lazy.token(&req).await {
+                Ok(Some(token)) => Ok(VerifiedToken {
                     token,
                     user_type: std::marker::PhantomData,
                 }),
-                None => Err(ApiError::not_authenticated(lazy.messages())),
+                Ok(None) => Err(lazy.error(Failure::NotAuthenticated)),
+                Err(fault) => Err(lazy.error(fault)),
             }
         })
     }

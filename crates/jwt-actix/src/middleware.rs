@@ -1,5 +1,5 @@
-//! The middleware: attaches the (lazily resolved) user to each request and
-//! never rejects one.
+//! The middleware: attaches the (lazily resolved) caller to each request
+//! and never rejects one.
 
 use std::future::{Ready, ready};
 use std::rc::Rc;
@@ -7,23 +7,25 @@ use std::rc::Rc;
 use actix_web::HttpMessage;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 
-use crate::auth::JwtAuth;
-use crate::identity::{Identity, LazyIdentity, Resolve};
+use crate::caller::{LazyCaller, Resolve};
+use crate::state::JwtAuth;
 use crate::store::UserStore;
 
-/// Attaches the request's identity to it, resolved on first use by an
+/// Attaches the request's caller to it, resolved on first use by an
 /// extractor (header, token, user: once per request, never for requests no
 /// handler asks about). It never answers by itself: an anonymous or badly
 /// authenticated request goes on, and the extractor decides. A request an
-/// earlier middleware already authenticated ([`authenticate_request`]) is
-/// left alone.
+/// earlier middleware already authenticated
+/// ([`dangerous::authenticate_request`](crate::dangerous::authenticate_request))
+/// is left alone.
 pub struct JwtMiddleware<S: UserStore> {
     jwt: JwtAuth<S>,
 }
 
-impl<S: UserStore> JwtMiddleware<S> {
-    pub(crate) fn new(jwt: JwtAuth<S>) -> Self {
-        JwtMiddleware { jwt }
+impl<S: UserStore> JwtAuth<S> {
+    /// The middleware that attaches the caller to requests, lazily.
+    pub fn middleware(&self) -> JwtMiddleware<S> {
+        JwtMiddleware { jwt: self.clone() }
     }
 }
 
@@ -62,24 +64,11 @@ where
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        let already = req.extensions().contains::<Rc<LazyIdentity<U>>>();
+        let already = req.extensions().contains::<Rc<LazyCaller<U>>>();
         if !already {
-            let lazy = Rc::new(LazyIdentity::new(Rc::clone(&self.resolver)));
+            let lazy = Rc::new(LazyCaller::new(Rc::clone(&self.resolver)));
             req.extensions_mut().insert(lazy);
         }
         self.service.call(req)
     }
-}
-
-/// Marks a request as authenticated before [`JwtMiddleware`] sees it (an
-/// app's own session middleware, or a test): the middleware then leaves it
-/// alone and extractors hand out this identity.
-pub fn authenticate_request<S: UserStore>(
-    req: &ServiceRequest,
-    jwt: &JwtAuth<S>,
-    identity: Identity<S::User>,
-) {
-    let resolver: Rc<dyn Resolve<S::User>> = Rc::new(jwt.clone());
-    req.extensions_mut()
-        .insert(Rc::new(LazyIdentity::authenticated(resolver, identity)));
 }

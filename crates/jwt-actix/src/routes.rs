@@ -6,9 +6,9 @@ use actix_web::dev::Handler;
 use actix_web::web::{self, ServiceConfig};
 use actix_web::{FromRequest, HttpRequest, Resource, Responder, Route};
 
-use crate::auth::JwtAuth;
 use crate::error::ApiError;
-use crate::extractors::Authenticated;
+use crate::extractors::{Authenticated, method_not_allowed};
+use crate::state::JwtAuth;
 use crate::store::UserStore;
 use crate::views;
 
@@ -56,8 +56,16 @@ where
     Rc::new(move || web::post().to(handler.clone()))
 }
 
+impl<S: UserStore> JwtAuth<S> {
+    /// The token routes (`obtain/`, `refresh/`, `verify/`), to mount under a
+    /// prefix; each can be replaced by the app's own handler.
+    pub fn token_routes(&self) -> TokenRoutes<S> {
+        TokenRoutes::new(self.clone())
+    }
+}
+
 impl<S: UserStore> TokenRoutes<S> {
-    pub(crate) fn new(jwt: JwtAuth<S>) -> Self {
+    fn new(jwt: JwtAuth<S>) -> Self {
         TokenRoutes {
             obtain: post(views::obtain::<S>),
             refresh: post(views::refresh::<S>),
@@ -201,9 +209,7 @@ pub fn protected_resource<U: 'static>(path: &str, allow: &'static str) -> Resour
     let paths = [trimmed.to_owned(), format!("{trimmed}/")];
     web::resource(paths).default_service(web::to(move |req: HttpRequest| async move {
         Authenticated::<U>::extract(&req).await?;
-        Err::<actix_web::HttpResponse, ApiError>(crate::extractors::method_not_allowed::<U>(
-            &req, allow,
-        ))
+        Err::<actix_web::HttpResponse, ApiError>(method_not_allowed::<U>(&req, allow))
     }))
 }
 

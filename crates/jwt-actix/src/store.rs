@@ -151,3 +151,19 @@ impl StdError for BackendError {
         Some(&*self.cause)
     }
 }
+
+/// Runs blocking `work` (a database call, a password hash) on actix's
+/// blocking pool: its error, or a job that could not run, is a
+/// [`BackendError`].
+pub async fn blocking<T, E>(
+    work: impl FnOnce() -> Result<T, E> + Send + 'static,
+) -> Result<T, BackendError>
+where
+    T: Send + 'static,
+    E: Into<BackendError> + Send + 'static,
+{
+    actix_web::web::block(work)
+        .await
+        .map_err(BackendError::other)?
+        .map_err(Into::into)
+}

@@ -117,8 +117,8 @@ mod registry {
                 token_settings(),
                 settings,
                 AuthSettings::default(),
-                move |b| b.step(step),
-                |b| b.registration_queue(1),
+                move |b| b.step(step).registration_queue(1),
+                |b| b,
             );
             let app = test::init_service(common::app(s.jwt.clone())).await;
             // The worker holds the first, the queue the second; the third

@@ -6,7 +6,8 @@ mod common;
 use actix_web::http::{StatusCode, header};
 use actix_web::{App, HttpResponse, test, web};
 use common::{Harness, NOW, User, call, get_with_token};
-use jwt_actix::{AuthSettings, Authenticated, Identity, Messages, authenticate_request};
+use jwt_actix::dangerous::{authenticate_request, caller};
+use jwt_actix::{AuthSettings, Authenticated, Messages};
 use serde_json::json;
 
 const ME: &str = "/api/v1/me/";
@@ -296,7 +297,7 @@ async fn an_already_authenticated_request_is_left_alone() {
                     name: "from-session".into(),
                     active: true,
                 };
-                authenticate_request(&req, &preset, Identity::new(user, token));
+                authenticate_request(&req, &preset, caller(user, token));
                 srv.call(req)
             })
             .route(

@@ -62,13 +62,4 @@ pub use step::{ConnectInterlocutor, ForgetUnusedInterlocutors};
 
 /// The device registry's migrations; run them after the registry's
 /// (`RegistryBuilder::migrations`).
-pub const MIGRATIONS: jwt_registry::db::Migrations = jwt_registry::db::Migrations {
-    owner: "device",
-    sqlite: || SQLITE,
-    postgres: || POSTGRES,
-};
-
-const SQLITE: diesel_migrations::EmbeddedMigrations =
-    diesel_migrations::embed_migrations!("migrations/sqlite");
-const POSTGRES: diesel_migrations::EmbeddedMigrations =
-    diesel_migrations::embed_migrations!("migrations/postgres");
+pub const MIGRATIONS: jwt_registry::db::Migrations = jwt_registry::embedded_migrations!("device");

@@ -17,8 +17,8 @@ use diesel::prelude::*;
 use jwt_core::{Token, TokenService, TokenSettings};
 use jwt_registry::db::{DbConnection, write_transaction};
 use jwt_registry::schema::{jwt_token, jwt_token_user_connection};
+use jwt_registry::testing::rows;
 use jwt_registry::testing::{TestDatabase, databases};
-use jwt_registry::token_manager;
 use jwt_registry::types::{Moment, RowId};
 use jwt_registry::{Context, Pair, Registry, RegistrySettings, Revocation, TokenRecord};
 
@@ -83,7 +83,7 @@ fn build_tree(registry: &Registry, tokens: &TokenService) -> RowId {
     );
     let deepest = deepest.expect("a leaf");
     let mut conn = registry.database().get().expect("conn");
-    token_manager::find_by_jti(&mut conn, deepest.jti())
+    rows::find_by_jti(&mut conn, deepest.jti())
         .expect("query")
         .expect("row")
         .id
@@ -188,8 +188,7 @@ fn bench(c: &mut Criterion) {
         group.bench_function("jwt-registry", |b| {
             let mut conn = registry.database().get().expect("conn");
             b.iter(|| {
-                let tree =
-                    token_manager::collect_tree(&mut conn, &[black_box(seed)]).expect("tree");
+                let tree = rows::collect_tree(&mut conn, &[black_box(seed)]).expect("tree");
                 assert_eq!(tree.len(), DEPTH * (WIDTH + 1));
             })
         });

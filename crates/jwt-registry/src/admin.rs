@@ -8,6 +8,7 @@ use diesel::prelude::*;
 
 use crate::db::{DbConnection, DbError, MultiBackend};
 use crate::models::StoredToken;
+use crate::predicates::{accepted, force_expired, not_force_expired};
 use crate::schema::{jwt_token, jwt_token_user_connection};
 use crate::sessions::{SessionDetails, SessionDetailsSource, walk_up};
 use crate::token_manager;
@@ -111,17 +112,13 @@ type Tokens<'a> = jwt_token::BoxedQuery<'a, MultiBackend>;
 
 /// `query` narrowed to the tokens in `state` at `horizon` (now − leeway).
 fn in_state(query: Tokens<'_>, state: Option<TokenState>, horizon: Moment) -> Tokens<'_> {
-    let forced = jwt_token::expired_at.lt(jwt_token::internal_expired_at);
-    let not_forced = jwt_token::expired_at.ge(jwt_token::internal_expired_at);
     match state {
         None => query,
-        Some(TokenState::ForceExpired) => query.filter(forced),
+        Some(TokenState::ForceExpired) => query.filter(force_expired()),
         Some(TokenState::Expired) => query
-            .filter(not_forced)
+            .filter(not_force_expired())
             .filter(jwt_token::internal_expired_at.le(horizon)),
-        Some(TokenState::Active) => query
-            .filter(not_forced)
-            .filter(jwt_token::internal_expired_at.gt(horizon)),
+        Some(TokenState::Active) => query.filter(accepted(horizon)),
     }
 }
 

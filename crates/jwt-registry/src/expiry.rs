@@ -14,6 +14,7 @@ use diesel::RunQueryDsl;
 use diesel::sql_types::{BigInt, Text};
 
 use crate::db::{DbConnection, DbError};
+use crate::predicates::accepted_sql;
 use crate::raw_sql::{Statement, down_cte};
 use crate::types::{Moment, RowId, sql};
 
@@ -128,7 +129,7 @@ pub(crate) fn expire(
     }
     let mut sql = Statement::new(conn);
     let now_ph = sql.bind(now);
-    let horizon = sql.bind(rules.horizon(now));
+    let accepted = accepted_sql("jwt_token", &sql.bind(rules.horizon(now)));
     let mut ctes: Vec<String> = Vec::new();
     let target = match scope {
         Scope::Jtis([]) | Scope::FamiliesOfJtis([]) | Scope::Families([]) => {
@@ -169,7 +170,7 @@ pub(crate) fn expire(
             };
             format!(
                 "id IN (SELECT id FROM jwt_token WHERE root_id = {} AND token_type = 'access' \
-                   AND expired_at >= internal_expired_at AND internal_expired_at > {horizon} \
+                   AND {accepted} \
                  ORDER BY internal_expired_at DESC, created_at DESC {offset})",
                 sql.bind(root)
             )
@@ -203,7 +204,7 @@ pub(crate) fn expire(
          SET expired_at = CASE WHEN internal_expired_at > {now_ph} THEN {now_ph} ELSE {just_before} END, \
              updated_at = {now_ph} \
          WHERE id IN (SELECT id FROM jwt_token WHERE {target}{spared} \
-             AND expired_at >= internal_expired_at AND internal_expired_at > {horizon}{limit}) \
+             AND {accepted}{limit}) \
          RETURNING jti, internal_expired_at"
     ));
     let rows: Vec<ExpiredRow> = sql.query().load(conn)?;

@@ -40,6 +40,7 @@ pub mod db;
 mod expiry;
 mod models;
 pub mod pipeline;
+mod predicates;
 mod raw_sql;
 mod record;
 mod refresh;
@@ -50,7 +51,7 @@ mod sessions;
 mod settings;
 #[cfg(feature = "testing")]
 pub mod testing;
-pub mod token_manager;
+mod token_manager;
 pub mod types;
 
 pub use admin::{TokenInfo, TokenPage, TokenQuery, TokenState};
@@ -60,9 +61,10 @@ pub use pipeline::{Context, Pipeline, Step};
 pub use record::{Pair, Presented, TokenRecord, hex};
 pub use refresh::{RefreshPolicy, Spent};
 pub use registry::{
-    Cleanup, EndSessions, Ended, MIGRATIONS, OpenError, Registry, RegistryBuilder, RegistryListener,
+    Cleanup, EndSessions, Ended, Issued, MIGRATIONS, OpenError, Registry, RegistryBuilder,
+    RegistryListener, Rotation,
 };
 pub use revocation::POSTGRES_DELAY;
 pub use sessions::{Session, SessionDetails, SessionDetailsSource};
 pub use settings::{OnDbDown, RegistrySettings, Revocation};
-pub use token_manager::{Registration, TokenStatus};
+pub use token_manager::{Need, Reach, Registration, Verdict};

@@ -122,6 +122,7 @@ impl Statement {
 /// token's connected component is its tree: walk up to the roots (each step
 /// a primary-key lookup), then down from them (each step an index lookup
 /// on `parent_id`).
+#[cfg(any(test, feature = "testing"))]
 pub(crate) fn tree_cte(seed: &str) -> String {
     format!(
         "WITH RECURSIVE \

@@ -28,6 +28,14 @@ pub struct RefreshPolicy {
     pub max_lifetime: Option<Duration>,
 }
 
+impl RefreshPolicy {
+    /// The policy, or `None` when it checks nothing: then `refresh/` need
+    /// not spend anything in the registry.
+    pub fn checking(self) -> Option<RefreshPolicy> {
+        (self.single_use || self.max_lifetime.is_some()).then_some(self)
+    }
+}
+
 /// What spending a refresh token came to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Spent {

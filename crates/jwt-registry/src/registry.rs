@@ -13,33 +13,27 @@ use crate::expiry::{self, CutOff, Revoked, Rules, Scope, Spare};
 use crate::pipeline::{Context, Pipeline};
 use crate::record::{Presented, TokenRecord};
 use crate::refresh::{self, RefreshPolicy, Spent};
-use crate::revocation::{Revocations, Verdict};
+use crate::revocation::{Listed, Revocations};
 use crate::sessions::{self, Session, SessionDetailsSource};
 use crate::settings::RegistrySettings;
-use crate::token_manager::{self, TokenStatus};
+use crate::token_manager::{self, Need, Reach, Verdict};
 use crate::types::Moment;
 
 mod archive;
+mod background;
 mod batch;
 mod builder;
 mod ending;
+mod issued;
 mod listener;
 
 pub use builder::{OpenError, RegistryBuilder};
 pub use ending::{EndSessions, Ended};
+pub use issued::{Issued, Rotation};
 pub use listener::{Cleanup, RegistryListener};
 
 /// The registry's own migrations.
-pub const MIGRATIONS: Migrations = Migrations {
-    owner: "registry",
-    sqlite: || SQLITE,
-    postgres: || POSTGRES,
-};
-
-const SQLITE: diesel_migrations::EmbeddedMigrations =
-    diesel_migrations::embed_migrations!("migrations/sqlite");
-const POSTGRES: diesel_migrations::EmbeddedMigrations =
-    diesel_migrations::embed_migrations!("migrations/postgres");
+pub const MIGRATIONS: Migrations = crate::embedded_migrations!("registry");
 
 /// The token registry. Cheap to clone; every method blocks on the database.
 #[derive(Clone)]
@@ -57,12 +51,16 @@ struct Inner {
     cleanups: Vec<Arc<dyn Cleanup>>,
     details: Option<Arc<dyn SessionDetailsSource>>,
     revocations: Option<Arc<Revocations>>,
+    background: Option<background::Background>,
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
         if let Some(revocations) = &self.revocations {
             revocations.stop();
+        }
+        if let Some(background) = &self.background {
+            background.flush();
         }
     }
 }
@@ -113,15 +111,16 @@ impl Registry {
         Ok(context)
     }
 
-    /// Force-expires `tokens` (their whole logins with `affect_tree`) but
+    /// Force-expires `tokens` (their whole logins with [`Reach::Tree`]) but
     /// `exclude`, and returns the `jti`s expired now. Tokens the registry
     /// never saw are recorded force-expired. One transaction.
     pub fn expire(
         &self,
         tokens: &[TokenRecord],
-        affect_tree: bool,
+        reach: Reach,
         exclude: &[&str],
     ) -> Result<Vec<String>, DbError> {
+        let affect_tree = reach == Reach::Tree;
         let now = self.now();
         let rules = self.inner.rules;
         let spare = Spare {
@@ -168,9 +167,10 @@ impl Registry {
     }
 
     /// Force-expires the registered token with this `jti` (its whole login
-    /// with `affect_tree`, in short transactions) and says how many tokens
+    /// with [`Reach::Tree`], in short transactions) and says how many tokens
     /// that expired. `None` when there is no such token.
-    pub fn expire_jti(&self, jti: &str, affect_tree: bool) -> Result<Option<usize>, DbError> {
+    pub fn expire_jti(&self, jti: &str, reach: Reach) -> Result<Option<usize>, DbError> {
+        let affect_tree = reach == Reach::Tree;
         let mut conn = self.inner.db.get()?;
         let Some(row) = token_manager::find_by_jti(&mut conn, jti)? else {
             return Ok(None);
@@ -302,19 +302,15 @@ impl Registry {
     /// The token's state: with `revocation = "cached"` from the in-memory
     /// list (a token not on it counts as registered), unless `registered`
     /// must be known (`require_registered`); else from the database. A
-    /// token issued before its user's cut-off is [`TokenStatus::CutOff`].
-    pub fn status(
-        &self,
-        token: &Presented<'_>,
-        need_registered: bool,
-    ) -> Result<TokenStatus, DbError> {
-        if let (Some(revocations), false) = (&self.inner.revocations, need_registered) {
+    /// token issued before its user's cut-off is [`Verdict::CutOff`].
+    pub fn verdict(&self, token: &Presented<'_>, need: Need) -> Result<Verdict, DbError> {
+        if let (Some(revocations), Need::Refusal) = (&self.inner.revocations, need) {
             let verdict =
                 revocations.check(token.jti, token.user_id, token.issued_at, self.now())?;
             return Ok(match verdict {
-                Verdict::Revoked => TokenStatus::ForceExpired,
-                Verdict::CutOff => TokenStatus::CutOff,
-                Verdict::Fine => TokenStatus::Registered,
+                Listed::Revoked => Verdict::ForceExpired,
+                Listed::CutOff => Verdict::CutOff,
+                Listed::Fine => Verdict::Registered,
             });
         }
         let mut conn = self.inner.db.get()?;

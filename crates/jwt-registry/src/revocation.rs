@@ -26,7 +26,7 @@ mod list;
 mod listener;
 
 use list::List;
-pub(crate) use list::Verdict;
+pub(crate) use list::Listed;
 use listener::listen;
 
 /// How often the PostgreSQL listener looks for notifications, and how long
@@ -243,7 +243,7 @@ impl Revocations {
         user_id: Option<&str>,
         issued_at: Option<i64>,
         now: Moment,
-    ) -> Result<Verdict, DbError> {
+    ) -> Result<Listed, DbError> {
         match &self.freshness {
             Freshness::Sqlite(watch) => {
                 let mut watch = watch
@@ -266,7 +266,7 @@ impl Revocations {
         Ok(self
             .list
             .read()
-            .map_or(Verdict::Fine, |list| list.verdict(jti, user_id, issued_at)))
+            .map_or(Listed::Fine, |list| list.verdict(jti, user_id, issued_at)))
     }
 
     /// Stops the PostgreSQL listener and waits for it, so that no thread is

@@ -8,6 +8,7 @@ use diesel::RunQueryDsl;
 use diesel::sql_types::Nullable;
 
 use crate::db::{DbConnection, DbError};
+use crate::predicates::accepted_sql;
 use crate::raw_sql::Statement;
 use crate::token_manager;
 use crate::types::{Moment, RowId, sql};
@@ -112,17 +113,14 @@ struct SessionRow {
 /// The logins of `user_id` holding a refresh token verification accepts at
 /// `horizon` (not force-expired, `exp` after it), by root, with when the
 /// last of those expires.
-const ALIVE: &str = "SELECT root_id, MAX(internal_expired_at) AS expires_at FROM jwt_token \
-     WHERE user_id = {user} AND token_type = 'refresh' \
-       AND expired_at >= internal_expired_at AND internal_expired_at > {horizon} \
-     GROUP BY root_id";
-
 fn alive_sql(sql: &mut Statement, user_id: &str, horizon: Moment) -> String {
     let user = sql.bind(user_id);
-    let horizon = sql.bind(horizon);
-    ALIVE
-        .replace("{user}", &user)
-        .replace("{horizon}", &horizon)
+    let accepted = accepted_sql("jwt_token", &sql.bind(horizon));
+    format!(
+        "SELECT root_id, MAX(internal_expired_at) AS expires_at FROM jwt_token \
+         WHERE user_id = {user} AND token_type = 'refresh' AND {accepted} \
+         GROUP BY root_id"
+    )
 }
 
 /// The roots of a user's live sessions (one statement, through the index of

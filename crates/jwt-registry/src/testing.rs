@@ -204,3 +204,11 @@ impl crate::Step for Gate {
         Ok(())
     }
 }
+
+/// The registry's statement-level lookups, for the crate's own tests and
+/// benches: apps go through [`Registry`].
+pub mod rows {
+    pub use crate::token_manager::{
+        active, collect_tree, expired, find_by_jti, find_by_user, status,
+    };
+}

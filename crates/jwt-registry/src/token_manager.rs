@@ -8,14 +8,20 @@ use diesel::sql_types::{BigInt, Nullable};
 use crate::db::{DbConnection, DbError};
 use crate::expiry::{self, Revoked, Rules, Scope, Spare};
 use crate::models::{NewToken, StoredToken};
-use crate::raw_sql::{Statement, tree_cte};
+use crate::predicates::{force_expired, force_expired_sql};
+use crate::raw_sql::Statement;
 use crate::record::TokenRecord;
-use crate::schema::{jwt_token, jwt_token_user_connection};
-use crate::types::{JsonDoc, Moment, RowId, sql};
+use crate::schema::jwt_token;
+use crate::types::{JsonDoc, Moment, RowId};
 
 mod logins;
+#[cfg(any(test, feature = "testing"))]
+mod lookups;
 mod registration;
 mod stored;
+
+#[cfg(any(test, feature = "testing"))]
+pub use lookups::{active, collect_tree, expired, find_by_user};
 
 pub use registration::Registration;
 pub(crate) use registration::{connect_user, register};
@@ -23,9 +29,12 @@ pub(crate) use registration::{connect_user, register};
 /// Rows per `INSERT`: 12 columns each stays under SQLite's 32 766 binds.
 pub(crate) const INSERT_CHUNK: usize = 1_000;
 
-/// A token's state in the registry.
+/// The registry's word on a presented token (compare [`TokenState`],
+/// the state of a stored row as the admin API lists it).
+///
+/// [`TokenState`]: crate::TokenState
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TokenStatus {
+pub enum Verdict {
     /// No row.
     Unknown,
     /// Registered and not force-expired.
@@ -35,6 +44,26 @@ pub enum TokenStatus {
     /// Issued before its user's cut-off ("log out everywhere"), whether
     /// the registry saw it or not.
     CutOff,
+}
+
+/// What a [`Verdict`] must tell apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Need {
+    /// Only whether the token is refused: with `revocation = "cached"` the
+    /// in-memory list answers, and a token not on it counts as registered.
+    Refusal,
+    /// Also whether the registry has the token (`require_registered`,
+    /// `expire/`): the database answers.
+    Registration,
+}
+
+/// How far a force-expiry reaches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reach {
+    /// The named tokens only.
+    Token,
+    /// Their whole login trees (`affect_tree`).
+    Tree,
 }
 
 /// Force-expires `tokens` — with `affect_tree`, their whole logins — but
@@ -113,28 +142,6 @@ pub(crate) fn expire_records(
 }
 
 #[derive(QueryableByName)]
-struct IdRow {
-    #[diesel(sql_type = sql::Id)]
-    id: RowId,
-}
-
-/// The row ids of the whole login trees of `seeds`, following parent links
-/// (one statement).
-pub fn collect_tree(conn: &mut DbConnection, seeds: &[RowId]) -> Result<Vec<RowId>, DbError> {
-    if seeds.is_empty() {
-        return Ok(Vec::new());
-    }
-    let mut sql = Statement::new(conn);
-    let seed = format!(
-        "SELECT id FROM jwt_token WHERE id IN ({})",
-        sql.bind_all(seeds.iter().copied())
-    );
-    sql.push(&format!("{} SELECT id FROM tree", tree_cte(&seed)));
-    let rows: Vec<IdRow> = sql.query().load(conn)?;
-    Ok(rows.into_iter().map(|row| row.id).collect())
-}
-
-#[derive(QueryableByName)]
 struct StatusRow {
     #[diesel(sql_type = Nullable<BigInt>)]
     forced: Option<i64>,
@@ -148,7 +155,7 @@ pub fn status(
     jti: &str,
     user_id: Option<&str>,
     issued_at: Option<i64>,
-) -> Result<TokenStatus, DbError> {
+) -> Result<Verdict, DbError> {
     let mut sql = Statement::new(conn);
     let jti = sql.bind(jti);
     let cutoff = match user_id {
@@ -159,21 +166,22 @@ pub fn status(
         None => "CAST(NULL AS BIGINT)".to_owned(),
     };
     sql.push(&format!(
-        "SELECT (SELECT CASE WHEN expired_at < internal_expired_at THEN CAST(1 AS BIGINT) \
+        "SELECT (SELECT CASE WHEN {forced} THEN CAST(1 AS BIGINT) \
                  ELSE CAST(0 AS BIGINT) END FROM jwt_token WHERE jti = {jti}) AS forced, \
-                {cutoff} AS cutoff"
+                {cutoff} AS cutoff",
+        forced = force_expired_sql("jwt_token")
     ));
     let row: StatusRow = sql.query().get_result(conn)?;
     if row
         .cutoff
         .is_some_and(|cut| issued_at.is_none_or(|iat| iat <= cut))
     {
-        return Ok(TokenStatus::CutOff);
+        return Ok(Verdict::CutOff);
     }
     Ok(match row.forced {
-        None => TokenStatus::Unknown,
-        Some(1) => TokenStatus::ForceExpired,
-        Some(_) => TokenStatus::Registered,
+        None => Verdict::Unknown,
+        Some(1) => Verdict::ForceExpired,
+        Some(_) => Verdict::Registered,
     })
 }
 
@@ -186,39 +194,6 @@ pub fn find_by_jti(conn: &mut DbConnection, jti: &str) -> Result<Option<StoredTo
         .optional()?)
 }
 
-/// The tokens connected to a user, newest first.
-pub fn find_by_user(conn: &mut DbConnection, user_id: &str) -> Result<Vec<StoredToken>, DbError> {
-    Ok(jwt_token::table
-        .inner_join(jwt_token_user_connection::table)
-        .filter(jwt_token_user_connection::user_id.eq(user_id))
-        .select(StoredToken::as_select())
-        .order(jwt_token::created_at.desc())
-        .load(conn)?)
-}
-
-/// Tokens verification refuses at `horizon` (now − leeway): force-expired,
-/// or with their own expiry at or before it.
-pub fn expired(conn: &mut DbConnection, horizon: Moment) -> Result<Vec<StoredToken>, DbError> {
-    Ok(jwt_token::table
-        .filter(
-            jwt_token::expired_at
-                .lt(jwt_token::internal_expired_at)
-                .or(jwt_token::internal_expired_at.le(horizon)),
-        )
-        .select(StoredToken::as_select())
-        .load(conn)?)
-}
-
-/// Tokens verification accepts at `horizon` (now − leeway): neither
-/// force-expired nor with their own expiry at or before it.
-pub fn active(conn: &mut DbConnection, horizon: Moment) -> Result<Vec<StoredToken>, DbError> {
-    Ok(jwt_token::table
-        .filter(jwt_token::expired_at.ge(jwt_token::internal_expired_at))
-        .filter(jwt_token::internal_expired_at.gt(horizon))
-        .select(StoredToken::as_select())
-        .load(conn)?)
-}
-
 /// Every force-expired token verification would still accept at `horizon`
 /// (now − leeway), with its `exp`: what must be refused although its
 /// signature is good.
@@ -227,7 +202,7 @@ pub(crate) fn revoked(
     horizon: Moment,
 ) -> Result<Vec<(String, Moment)>, DbError> {
     Ok(jwt_token::table
-        .filter(jwt_token::expired_at.lt(jwt_token::internal_expired_at))
+        .filter(force_expired())
         .filter(jwt_token::internal_expired_at.gt(horizon))
         .select((jwt_token::jti, jwt_token::internal_expired_at))
         .load(conn)?)

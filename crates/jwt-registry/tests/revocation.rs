@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use common::{Minter, NOW, backends, settings};
 use jwt_core::ManualClock;
-use jwt_registry::{Context, POSTGRES_DELAY, Presented, Registry, Revocation, TokenStatus};
+use jwt_registry::{Context, POSTGRES_DELAY, Presented, Registry, Revocation, Verdict};
 
 fn open_cached(backend: &common::Backend, clock: &ManualClock) -> Registry {
     let settings = jwt_registry::RegistrySettings {
@@ -35,11 +35,16 @@ fn an_expiry_made_elsewhere_is_seen() {
             Context::new(minter.obtain_pairs(&refresh, &access), server.now()).with_user("1");
         server.register(context).unwrap();
         assert_eq!(
-            server.status(&Presented::jti(access.jti()), false).unwrap(),
-            TokenStatus::Registered
+            server
+                .verdict(&Presented::jti(access.jti()), jwt_registry::Need::Refusal)
+                .unwrap(),
+            Verdict::Registered
         );
 
-        elsewhere.expire_jti(refresh.jti(), true).unwrap().unwrap();
+        elsewhere
+            .expire_jti(refresh.jti(), jwt_registry::Reach::Tree)
+            .unwrap()
+            .unwrap();
         let started = Instant::now();
         let limit = if backend.name == "sqlite" {
             Duration::ZERO
@@ -47,8 +52,10 @@ fn an_expiry_made_elsewhere_is_seen() {
             POSTGRES_DELAY * 10
         };
         loop {
-            let status = server.status(&Presented::jti(access.jti()), false).unwrap();
-            if status == TokenStatus::ForceExpired {
+            let status = server
+                .verdict(&Presented::jti(access.jti()), jwt_registry::Need::Refusal)
+                .unwrap();
+            if status == Verdict::ForceExpired {
                 break;
             }
             assert!(
@@ -61,24 +68,31 @@ fn an_expiry_made_elsewhere_is_seen() {
         }
         // Its own expiries are seen at once too.
         let (other, _) = minter.login(1);
-        server.expire(&[minter.record(&other)], false, &[]).unwrap();
+        server
+            .expire(&[minter.record(&other)], jwt_registry::Reach::Token, &[])
+            .unwrap();
         assert_eq!(
-            server.status(&Presented::jti(other.jti()), false).unwrap(),
-            TokenStatus::ForceExpired
+            server
+                .verdict(&Presented::jti(other.jti()), jwt_registry::Need::Refusal)
+                .unwrap(),
+            Verdict::ForceExpired
         );
         // An unknown token is Registered for the cached check, Unknown when asked.
         let (stranger, _) = minter.login(3);
         assert_eq!(
             server
-                .status(&Presented::jti(stranger.jti()), false)
+                .verdict(&Presented::jti(stranger.jti()), jwt_registry::Need::Refusal)
                 .unwrap(),
-            TokenStatus::Registered
+            Verdict::Registered
         );
         assert_eq!(
             server
-                .status(&Presented::jti(stranger.jti()), true)
+                .verdict(
+                    &Presented::jti(stranger.jti()),
+                    jwt_registry::Need::Registration
+                )
                 .unwrap(),
-            TokenStatus::Unknown
+            Verdict::Unknown
         );
     }
 }
@@ -99,7 +113,7 @@ fn the_cached_list_keeps_what_it_learned_across_writes() {
             Context::new(minter.obtain_pairs(&refresh, &access), server.now()).with_user("1");
         server.register(context).unwrap();
         server
-            .expire(&[minter.record(&access)], false, &[])
+            .expire(&[minter.record(&access)], jwt_registry::Reach::Token, &[])
             .unwrap();
         let mut conn = server.database().get().unwrap();
         diesel::RunQueryDsl::execute(
@@ -117,8 +131,10 @@ fn the_cached_list_keeps_what_it_learned_across_writes() {
             Context::new(minter.obtain_pairs(&other, &other_access), server.now()).with_user("2");
         server.register(context).unwrap();
         assert_eq!(
-            server.status(&Presented::jti(access.jti()), false).unwrap(),
-            TokenStatus::ForceExpired,
+            server
+                .verdict(&Presented::jti(access.jti()), jwt_registry::Need::Refusal)
+                .unwrap(),
+            Verdict::ForceExpired,
             "{}",
             backend.name
         );

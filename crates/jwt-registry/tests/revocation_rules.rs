@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use common::{Minter, NOW, backends, count};
 use jwt_core::{ManualClock, Token};
-use jwt_registry::token_manager::{self, TokenStatus};
+use jwt_registry::Verdict;
+use jwt_registry::testing::rows;
 use jwt_registry::{
     Context, EndSessions, POSTGRES_DELAY, Pair, Presented, RefreshPolicy, Registry,
     RegistrySettings, Revocation, Spent,
@@ -77,10 +78,12 @@ fn presented(token: &Token) -> Presented<'_> {
 
 /// The status as a protected route sees it, after waiting (at most a few
 /// PostgreSQL delays) for `want`.
-fn status_becomes(registry: &Registry, token: &Token, want: TokenStatus, what: &str) {
+fn status_becomes(registry: &Registry, token: &Token, want: Verdict, what: &str) {
     let started = Instant::now();
     loop {
-        let status = registry.status(&presented(token), false).unwrap();
+        let status = registry
+            .verdict(&presented(token), jwt_registry::Need::Refusal)
+            .unwrap();
         if status == want {
             return;
         }
@@ -103,16 +106,15 @@ fn a_token_past_its_exp_but_inside_the_leeway_can_be_cut_off_and_stays_cut_off()
             let (_, access) = obtain(&registry, &minter, 1);
             // Past its exp, inside the leeway: verification still accepts it.
             clock.advance(Duration::from_secs(300 + 10));
-            let expired = registry.expire(&[minter.record(&access)], false, &[]);
+            let expired =
+                registry.expire(&[minter.record(&access)], jwt_registry::Reach::Token, &[]);
             assert_eq!(
                 expired.unwrap(),
                 [access.jti().to_owned()],
                 "{what}: expiring it does something"
             );
             let mut conn = registry.database().get().unwrap();
-            let row = token_manager::find_by_jti(&mut conn, access.jti())
-                .unwrap()
-                .unwrap();
+            let row = rows::find_by_jti(&mut conn, access.jti()).unwrap().unwrap();
             drop(conn);
             assert!(row.is_force_expired(), "{what}: stored force-expired");
             assert_eq!(
@@ -124,15 +126,19 @@ fn a_token_past_its_exp_but_inside_the_leeway_can_be_cut_off_and_stays_cut_off()
             // token must stay refused.
             obtain(&registry, &minter, 2);
             assert_eq!(
-                registry.status(&presented(&access), false).unwrap(),
-                TokenStatus::ForceExpired,
+                registry
+                    .verdict(&presented(&access), jwt_registry::Need::Refusal)
+                    .unwrap(),
+                Verdict::ForceExpired,
                 "{what}: refused after a write"
             );
             // Nor does the archiver forget it while it could be accepted.
             assert_eq!(registry.archive(Duration::ZERO, 1000, |_| ()).unwrap(), 0);
             assert_eq!(
-                registry.status(&presented(&access), true).unwrap(),
-                TokenStatus::ForceExpired,
+                registry
+                    .verdict(&presented(&access), jwt_registry::Need::Registration)
+                    .unwrap(),
+                Verdict::ForceExpired,
                 "{what}: still stored"
             );
             clock.advance(LEEWAY);
@@ -154,9 +160,12 @@ fn another_process_sees_a_cut_inside_the_leeway() {
         let minter = Minter::new(&clock);
         let (refresh, access) = obtain(&server, &minter, 1);
         clock.advance(Duration::from_secs(300 + 5));
-        let expired = elsewhere.expire_jti(refresh.jti(), true).unwrap().unwrap();
+        let expired = elsewhere
+            .expire_jti(refresh.jti(), jwt_registry::Reach::Tree)
+            .unwrap()
+            .unwrap();
         assert_eq!(expired, 2, "{}: the access token too", backend.name);
-        status_becomes(&server, &access, TokenStatus::ForceExpired, backend.name);
+        status_becomes(&server, &access, Verdict::ForceExpired, backend.name);
     }
 }
 
@@ -197,8 +206,9 @@ fn a_late_registration_links_its_token_into_the_family_and_the_family_s_death() 
             "{name}: replay"
         );
         assert_eq!(
-            two.status(&presented(&r2), true).unwrap(),
-            TokenStatus::Registered,
+            two.verdict(&presented(&r2), jwt_registry::Need::Registration)
+                .unwrap(),
+            Verdict::Registered,
             "{name}: R2 detached, still alive"
         );
         // R1's registration lands.
@@ -209,11 +219,12 @@ fn a_late_registration_links_its_token_into_the_family_and_the_family_s_death() 
         assert_eq!(registration.relinked, [r1.jti().to_owned()], "{name}");
         for (token, what) in [(&r1, "R1"), (&r2, "R2"), (&a2, "A2"), (&a1, "A1")] {
             assert_eq!(
-                one.status(&presented(token), true).unwrap(),
-                TokenStatus::ForceExpired,
+                one.verdict(&presented(token), jwt_registry::Need::Registration)
+                    .unwrap(),
+                Verdict::ForceExpired,
                 "{name}: {what} died with its family"
             );
-            status_becomes(&two, token, TokenStatus::ForceExpired, name);
+            status_becomes(&two, token, Verdict::ForceExpired, name);
         }
     }
 }
@@ -283,14 +294,18 @@ fn expire_on_refresh_spares_what_was_derived_from_the_new_tokens() {
             .unwrap();
         for (token, what) in [(&r2, "R2"), (&a2, "A2")] {
             assert_eq!(
-                registry.status(&presented(token), true).unwrap(),
-                TokenStatus::Registered,
+                registry
+                    .verdict(&presented(token), jwt_registry::Need::Registration)
+                    .unwrap(),
+                Verdict::Registered,
                 "{name}: {what}, the newest, lives"
             );
         }
         assert_eq!(
-            registry.status(&presented(&r0), true).unwrap(),
-            TokenStatus::ForceExpired,
+            registry
+                .verdict(&presented(&r0), jwt_registry::Need::Registration)
+                .unwrap(),
+            Verdict::ForceExpired,
             "{name}: R0 is the rest"
         );
     }
@@ -318,8 +333,10 @@ fn logging_out_everywhere_refuses_tokens_the_registry_never_saw() {
                 ended.settles_in
             );
             assert_ne!(
-                registry.status(&presented(&registered), false).unwrap(),
-                TokenStatus::Registered,
+                registry
+                    .verdict(&presented(&registered), jwt_registry::Need::Refusal)
+                    .unwrap(),
+                Verdict::Registered,
                 "{what}: the registered login (force-expired, and cut off)"
             );
             for (token, name) in [
@@ -327,11 +344,13 @@ fn logging_out_everywhere_refuses_tokens_the_registry_never_saw() {
                 (&unseen_access, "unseen access"),
             ] {
                 assert_eq!(
-                    registry.status(&presented(token), false).unwrap(),
-                    TokenStatus::CutOff,
+                    registry
+                        .verdict(&presented(token), jwt_registry::Need::Refusal)
+                        .unwrap(),
+                    Verdict::CutOff,
                     "{what}: {name}"
                 );
-                status_becomes(&elsewhere, token, TokenStatus::CutOff, &what);
+                status_becomes(&elsewhere, token, Verdict::CutOff, &what);
             }
             let bob = Presented {
                 jti: other_user.jti(),
@@ -339,16 +358,18 @@ fn logging_out_everywhere_refuses_tokens_the_registry_never_saw() {
                 issued_at: other_user.issued_at(),
             };
             assert_ne!(
-                registry.status(&bob, false).unwrap(),
-                TokenStatus::CutOff,
+                registry.verdict(&bob, jwt_registry::Need::Refusal).unwrap(),
+                Verdict::CutOff,
                 "{what}: another user's"
             );
             // A login in the next second works.
             clock.advance(Duration::from_secs(1));
             let (fresh, _) = obtain(&registry, &minter, 1);
             assert_eq!(
-                registry.status(&presented(&fresh), false).unwrap(),
-                TokenStatus::Registered,
+                registry
+                    .verdict(&presented(&fresh), jwt_registry::Need::Refusal)
+                    .unwrap(),
+                Verdict::Registered,
                 "{what}: a later login"
             );
         }
@@ -379,18 +400,24 @@ fn a_login_holds_at_most_the_cap_of_live_access_tokens() {
                 .unwrap();
             accesses.push(access);
         }
-        let statuses: Vec<TokenStatus> = accesses
+        let statuses: Vec<Verdict> = accesses
             .iter()
-            .map(|token| registry.status(&presented(token), false).unwrap())
+            .map(|token| {
+                registry
+                    .verdict(&presented(token), jwt_registry::Need::Refusal)
+                    .unwrap()
+            })
             .collect();
-        use TokenStatus::{ForceExpired as Dead, Registered as Live};
+        use Verdict::{ForceExpired as Dead, Registered as Live};
         assert_eq!(
             statuses,
             [Dead, Dead, Live, Live, Live],
             "{name}: the oldest go"
         );
         assert_eq!(
-            registry.status(&presented(&refresh), false).unwrap(),
+            registry
+                .verdict(&presented(&refresh), jwt_registry::Need::Refusal)
+                .unwrap(),
             Live,
             "{name}: never the refresh token"
         );
@@ -467,8 +494,10 @@ fn a_token_logged_out_before_its_registration_landed_takes_its_login_along() {
         );
         for (token, what) in [(&refresh, "refresh"), (&access, "access")] {
             assert_eq!(
-                registry.status(&presented(token), true).unwrap(),
-                TokenStatus::ForceExpired,
+                registry
+                    .verdict(&presented(token), jwt_registry::Need::Registration)
+                    .unwrap(),
+                Verdict::ForceExpired,
                 "{name}: {what}"
             );
         }
@@ -541,8 +570,10 @@ fn a_registration_racing_a_logout_never_leaves_a_live_token() {
         registering.join().unwrap().unwrap();
         logging_out.join().unwrap().unwrap();
         assert_eq!(
-            registry.status(&presented(&derived), true).unwrap(),
-            TokenStatus::ForceExpired,
+            registry
+                .verdict(&presented(&derived), jwt_registry::Need::Registration)
+                .unwrap(),
+            Verdict::ForceExpired,
             "{name}: registered during the logout, it died with the login"
         );
     }

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use common::{Minter, NOW, backends, count, open};
 use jwt_core::{ManualClock, Token};
-use jwt_registry::token_manager::{self, TokenStatus};
+use jwt_registry::Verdict;
+use jwt_registry::testing::rows;
 use jwt_registry::{Context, Pair, Presented, Registry};
 
 fn obtain(registry: &Registry, minter: &Minter, user: i64) -> (Token, Token) {
@@ -59,11 +60,9 @@ fn refresh(
 
 fn parent_of(registry: &Registry, token: &Token) -> Option<String> {
     let mut conn = registry.database().get().unwrap();
-    let row = token_manager::find_by_jti(&mut conn, token.jti())
-        .unwrap()
-        .unwrap();
+    let row = rows::find_by_jti(&mut conn, token.jti()).unwrap().unwrap();
     let parent = row.parent_id?;
-    let rows = token_manager::find_by_user(&mut conn, "1").unwrap();
+    let rows = rows::find_by_user(&mut conn, "1").unwrap();
     rows.into_iter().find(|r| r.id == parent).map(|r| r.jti)
 }
 
@@ -73,9 +72,7 @@ fn force_expired(registry: &Registry) -> i64 {
 
 fn active(registry: &Registry) -> usize {
     let mut conn = registry.database().get().unwrap();
-    token_manager::active(&mut conn, registry.now())
-        .unwrap()
-        .len()
+    rows::active(&mut conn, registry.now()).unwrap().len()
 }
 
 #[test]
@@ -97,9 +94,7 @@ fn obtain_registers_two_tokens_connected_to_the_user() {
         assert_eq!(parent_of(&registry, &refresh), None);
         // The row holds the claims and a digest, never the token.
         let mut conn = registry.database().get().unwrap();
-        let row = token_manager::find_by_jti(&mut conn, access.jti())
-            .unwrap()
-            .unwrap();
+        let row = rows::find_by_jti(&mut conn, access.jti()).unwrap().unwrap();
         assert_eq!(row.token_type, "access");
         assert_eq!(row.token_digest.len(), 64);
         assert_eq!(row.expired_at, row.internal_expired_at, "registered active");
@@ -171,20 +166,20 @@ fn expire_one_token_or_a_whole_tree_and_nothing_of_another_login() {
         clock.advance(Duration::from_secs(1));
 
         let expired = registry
-            .expire(&[minter.record(&access)], false, &[])
+            .expire(&[minter.record(&access)], jwt_registry::Reach::Token, &[])
             .unwrap();
         assert_eq!(expired, [access.jti().to_owned()], "{}", backend.name);
         assert_eq!(force_expired(&registry), 1);
         // Again: already expired, nothing more.
         assert!(
             registry
-                .expire(&[minter.record(&access)], false, &[])
+                .expire(&[minter.record(&access)], jwt_registry::Reach::Token, &[])
                 .unwrap()
                 .is_empty()
         );
 
         let mut tree = registry
-            .expire(&[minter.record(&access2)], true, &[])
+            .expire(&[minter.record(&access2)], jwt_registry::Reach::Tree, &[])
             .unwrap();
         tree.sort();
         let mut want = vec![base.jti().to_owned(), access2.jti().to_owned()];
@@ -195,13 +190,13 @@ fn expire_one_token_or_a_whole_tree_and_nothing_of_another_login() {
         let mut conn = registry.database().get().unwrap();
         for token in [&other_refresh, &other_access] {
             assert_eq!(
-                token_manager::status(&mut conn, token.jti(), None, None).unwrap(),
-                TokenStatus::Registered
+                rows::status(&mut conn, token.jti(), None, None).unwrap(),
+                Verdict::Registered
             );
         }
         assert_eq!(
-            token_manager::status(&mut conn, base.jti(), None, None).unwrap(),
-            TokenStatus::ForceExpired
+            rows::status(&mut conn, base.jti(), None, None).unwrap(),
+            Verdict::ForceExpired
         );
     }
 }
@@ -224,7 +219,7 @@ fn expire_on_refresh_semantics() {
             spared.push(base.jti());
         }
         registry
-            .expire(&[minter.record(base)], true, &spared)
+            .expire(&[minter.record(base)], jwt_registry::Reach::Tree, &spared)
             .unwrap();
         (access, rotated)
     }
@@ -253,8 +248,13 @@ fn expire_on_refresh_semantics() {
         assert_eq!((force_expired(&registry), active(&registry)), (4, 2));
         for token in [&access, rotated.as_ref().unwrap()] {
             assert_eq!(
-                registry.status(&Presented::jti(token.jti()), true).unwrap(),
-                TokenStatus::Registered
+                registry
+                    .verdict(
+                        &Presented::jti(token.jti()),
+                        jwt_registry::Need::Registration
+                    )
+                    .unwrap(),
+                Verdict::Registered
             );
         }
     }
@@ -269,7 +269,7 @@ fn a_token_expired_before_its_registration_lands_stays_expired() {
         let (refresh, access) = minter.login(1);
         // expire/ first: the registry never saw it, so it gets a row, force-expired.
         let expired = registry
-            .expire(&[minter.record(&refresh)], true, &[])
+            .expire(&[minter.record(&refresh)], jwt_registry::Reach::Tree, &[])
             .unwrap();
         assert_eq!(expired, [refresh.jti().to_owned()], "{}", backend.name);
         // Then the (background) registration of the obtain lands.
@@ -278,12 +278,12 @@ fn a_token_expired_before_its_registration_lands_stays_expired() {
         registry.register(context).unwrap();
         let mut conn = registry.database().get().unwrap();
         assert_eq!(
-            token_manager::status(&mut conn, refresh.jti(), None, None).unwrap(),
-            TokenStatus::ForceExpired
+            rows::status(&mut conn, refresh.jti(), None, None).unwrap(),
+            Verdict::ForceExpired
         );
         assert_eq!(
-            token_manager::status(&mut conn, access.jti(), None, None).unwrap(),
-            TokenStatus::ForceExpired,
+            rows::status(&mut conn, access.jti(), None, None).unwrap(),
+            Verdict::ForceExpired,
             "{}: derived from a force-expired token, the access token is born force-expired",
             backend.name
         );
@@ -302,7 +302,9 @@ fn tokens_derived_from_a_force_expired_token_are_born_force_expired() {
         // expires the tree: its registration lands after the expiry.
         let access = minter.tokens.access_from(&root).unwrap();
         let rotated = minter.tokens.rotate(&root).unwrap();
-        registry.expire(&[minter.record(&root)], true, &[]).unwrap();
+        registry
+            .expire(&[minter.record(&root)], jwt_registry::Reach::Tree, &[])
+            .unwrap();
         let pairs = vec![
             Pair {
                 token: minter.record(&access),
@@ -323,8 +325,13 @@ fn tokens_derived_from_a_force_expired_token_are_born_force_expired() {
         assert_eq!(born, expected, "{}: two generations down", backend.name);
         for token in [&access, &rotated] {
             assert_eq!(
-                registry.status(&Presented::jti(token.jti()), true).unwrap(),
-                TokenStatus::ForceExpired,
+                registry
+                    .verdict(
+                        &Presented::jti(token.jti()),
+                        jwt_registry::Need::Registration
+                    )
+                    .unwrap(),
+                Verdict::ForceExpired,
                 "{}",
                 backend.name
             );
@@ -332,8 +339,13 @@ fn tokens_derived_from_a_force_expired_token_are_born_force_expired() {
         // Another login's refresh registers alive.
         let (fresh, _) = refresh(&registry, &minter, &other, false);
         assert_eq!(
-            registry.status(&Presented::jti(fresh.jti()), true).unwrap(),
-            TokenStatus::Registered,
+            registry
+                .verdict(
+                    &Presented::jti(fresh.jti()),
+                    jwt_registry::Need::Registration
+                )
+                .unwrap(),
+            Verdict::Registered,
             "{}",
             backend.name
         );
@@ -390,10 +402,9 @@ fn collect_tree_follows_links_both_ways_in_one_statement() {
         let (access4, _) = refresh(&registry, &minter, rotated.as_ref().unwrap(), false);
         let (other, _) = obtain(&registry, &minter, 1);
         let mut conn = registry.database().get().unwrap();
-        let id =
-            |jti: &str, conn: &mut _| token_manager::find_by_jti(conn, jti).unwrap().unwrap().id;
+        let id = |jti: &str, conn: &mut _| rows::find_by_jti(conn, jti).unwrap().unwrap().id;
         let seed = id(access.jti(), &mut conn);
-        let tree = token_manager::collect_tree(&mut conn, &[seed]).unwrap();
+        let tree = rows::collect_tree(&mut conn, &[seed]).unwrap();
         assert_eq!(
             tree.len(),
             5,

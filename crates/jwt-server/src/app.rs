@@ -2,7 +2,7 @@
 
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{App, HttpRequest, HttpResponse, web};
-use jwt_actix::{ApiError, Authenticated, JwtAuth, protected_resource};
+use jwt_actix::{ApiError, Authenticated, Failure, Fault, JwtAuth, protected_resource};
 use jwt_registry::db::Database;
 use serde_json::json;
 
@@ -25,7 +25,7 @@ pub fn app(
 > {
     App::new()
         .app_data(web::Data::new(db))
-        .app_data(web::Data::new(jwt.messages().clone()))
+        .app_data(jwt.clone())
         .wrap(jwt.middleware())
         .service(
             web::scope("/api/v1/auth/token").configure(jwt.token_routes().admin(true).configure()),
@@ -45,36 +45,26 @@ async fn me(auth: Authenticated<DemoUser>) -> HttpResponse {
 
 async fn healthz(
     db: web::Data<Database>,
-    messages: web::Data<jwt_actix::Messages>,
+    jwt: JwtAuth<DemoUserStore>,
 ) -> Result<HttpResponse, ApiError> {
     let db = db.into_inner();
     match web::block(move || db.ping()).await {
         Ok(Ok(())) => Ok(HttpResponse::Ok().json(json!({"status": "ok"}))),
         Ok(Err(err)) => {
             tracing::warn!(error = %err, "health check: database unreachable");
-            Err(ApiError::unavailable(&messages))
+            Err(jwt.error(Failure::Unavailable))
         }
         Err(err) => {
             tracing::error!(error = %err, "health check did not run");
-            Err(ApiError::internal(&messages))
+            Err(jwt.error(Failure::Internal))
         }
     }
 }
 
-async fn get_only(
-    req: HttpRequest,
-    messages: web::Data<jwt_actix::Messages>,
-) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::method_not_allowed(
-        &messages,
-        req.method().as_str(),
-        "GET",
-    ))
+async fn get_only(req: HttpRequest, jwt: JwtAuth<DemoUserStore>) -> Result<HttpResponse, ApiError> {
+    Err(jwt.error(Fault::method_not_allowed(req.method().as_str(), "GET")))
 }
 
-async fn not_found(
-    _: HttpRequest,
-    messages: web::Data<jwt_actix::Messages>,
-) -> Result<HttpResponse, ApiError> {
-    Err(ApiError::not_found(&messages))
+async fn not_found(jwt: JwtAuth<DemoUserStore>) -> Result<HttpResponse, ApiError> {
+    Err(jwt.error(Failure::NotFound))
 }

@@ -7,13 +7,13 @@ use jwt_actix::JwtAuth;
 use jwt_core::TokenService;
 use jwt_device::{ConnectInterlocutor, DeviceSessionDetails, ForgetUnusedInterlocutors};
 use jwt_registry::db::DatabaseUrl;
-use jwt_registry::{OpenError, Registry};
+use jwt_registry::{OpenError, Reach, Registry};
 
 use crate::app::app;
 use crate::error::CliError;
 use crate::settings::Settings;
 use crate::signing_key;
-use crate::users::{self, DemoUserStore, NewUserError, Passwords, Users};
+use crate::users::{self, DemoUserStore, NewUserError, Passwords, Role, Status, Users};
 
 /// Opens the registry's database (creating a SQLite file, and saying so)
 /// and runs the pending migrations of the registry, the device registry
@@ -66,12 +66,11 @@ pub fn migrate(settings: &Settings) -> Result<(), CliError> {
 pub fn user_create(
     settings: &Settings,
     name: &str,
-    password: Option<String>,
-    password_stdin: bool,
-    inactive: bool,
-    admin: bool,
+    password: PasswordInput,
+    status: Status,
+    role: Role,
 ) -> Result<(), CliError> {
-    let password = password_from(password, password_stdin)?;
+    let password = password.read()?;
     let name = name.trim();
     if name.is_empty() {
         return Err(CliError::Usage("the username must not be empty".into()));
@@ -79,47 +78,63 @@ pub fn user_create(
     let (registry, _) = open_registry(settings, false)?;
     let hash = Passwords::hash(&password).map_err(CliError::Failure)?;
     let id = Users::new(registry.database().clone())
-        .create(name, &hash, !inactive, admin)
+        .create(name, &hash, status, role)
         .map_err(|err| match err {
             NewUserError::Exists(_) => CliError::failure(err),
             NewUserError::Db(err) => err.into(),
         })?;
-    let state = match (inactive, admin) {
-        (false, false) => "",
-        (true, false) => " (inactive)",
-        (false, true) => " (admin)",
-        (true, true) => " (inactive, admin)",
+    let state = match (status, role) {
+        (Status::Active, Role::User) => "",
+        (Status::Inactive, Role::User) => " (inactive)",
+        (Status::Active, Role::Admin) => " (admin)",
+        (Status::Inactive, Role::Admin) => " (inactive, admin)",
     };
     say(format!("created user {name} with id {id}{state}"))
 }
 
-pub fn user_set_admin(settings: &Settings, name: &str, admin: bool) -> Result<(), CliError> {
+pub fn user_set_role(settings: &Settings, name: &str, role: Role) -> Result<(), CliError> {
     let (registry, _) = open_registry(settings, false)?;
-    if !Users::new(registry.database().clone()).set_admin(name, admin)? {
+    if !Users::new(registry.database().clone()).set_role(name, role)? {
         return Err(CliError::failure(format!("no user named {name:?}")));
     }
-    if admin {
+    if role == Role::Admin {
         say(format!("{name} may use the admin API"))
     } else {
         say(format!("{name} may no longer use the admin API"))
     }
 }
 
-/// The password of `--password P` or `--password-stdin`; never empty.
-fn password_from(password: Option<String>, stdin: bool) -> Result<String, CliError> {
-    let password = match (password, stdin) {
-        (Some(password), false) => password,
-        (None, true) => read_password()?,
-        _ => {
-            return Err(CliError::Usage(
+/// Where a command's password comes from.
+pub enum PasswordInput {
+    /// `--password P`.
+    Given(String),
+    /// `--password-stdin`.
+    Stdin,
+}
+
+impl PasswordInput {
+    /// The input the flags name: exactly one of them.
+    pub fn from_flags(password: Option<String>, stdin: bool) -> Result<Self, CliError> {
+        match (password, stdin) {
+            (Some(password), false) => Ok(PasswordInput::Given(password)),
+            (None, true) => Ok(PasswordInput::Stdin),
+            _ => Err(CliError::Usage(
                 "give exactly one of --password-stdin and --password".into(),
-            ));
+            )),
         }
-    };
-    if password.is_empty() {
-        return Err(CliError::Usage("the password must not be empty".into()));
     }
-    Ok(password)
+
+    /// The password; never empty.
+    fn read(self) -> Result<String, CliError> {
+        let password = match self {
+            PasswordInput::Given(password) => password,
+            PasswordInput::Stdin => read_password()?,
+        };
+        if password.is_empty() {
+            return Err(CliError::Usage("the password must not be empty".into()));
+        }
+        Ok(password)
+    }
 }
 
 /// The password on standard input, without one trailing newline.
@@ -151,10 +166,9 @@ pub fn user_deactivate(settings: &Settings, name: &str) -> Result<(), CliError> 
 pub fn user_set_password(
     settings: &Settings,
     name: &str,
-    password: Option<String>,
-    password_stdin: bool,
+    password: PasswordInput,
 ) -> Result<(), CliError> {
-    let password = password_from(password, password_stdin)?;
+    let password = password.read()?;
     let (registry, _) = open_registry(settings, false)?;
     let hash = Passwords::hash(&password).map_err(CliError::Failure)?;
     if Users::new(registry.database().clone()).set_password(name, &hash)? {
@@ -330,13 +344,13 @@ const ARCHIVE_BATCH: usize = 1_000;
 pub fn expire(
     settings: &Settings,
     jti: Option<String>,
-    tree: bool,
+    reach: Reach,
     user: Option<String>,
 ) -> Result<(), CliError> {
     let (registry, _) = open_registry(settings, false)?;
     let expired = match (jti, user) {
         (Some(jti), None) => registry
-            .expire_jti(&jti, tree)?
+            .expire_jti(&jti, reach)?
             .ok_or_else(|| CliError::failure(format!("no token with jti {jti:?}")))?,
         (None, Some(name)) => {
             let user = Users::new(registry.database().clone())

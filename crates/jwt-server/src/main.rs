@@ -14,9 +14,13 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
+use jwt_registry::Reach;
+
 use crate::cli::{Cli, Command, UserCommand};
+use crate::commands::PasswordInput;
 use crate::error::CliError;
 use crate::settings::Settings;
+use crate::users::{Role, Status};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -68,10 +72,24 @@ fn run(cli: Cli) -> Result<(), CliError> {
                     inactive,
                     admin,
                 },
-        } => commands::user_create(&settings, &name, password, password_stdin, inactive, admin),
+        } => commands::user_create(
+            &settings,
+            &name,
+            PasswordInput::from_flags(password, password_stdin)?,
+            if inactive {
+                Status::Inactive
+            } else {
+                Status::Active
+            },
+            if admin { Role::Admin } else { Role::User },
+        ),
         Command::User {
             command: UserCommand::SetAdmin { name, revoke },
-        } => commands::user_set_admin(&settings, &name, !revoke),
+        } => commands::user_set_role(
+            &settings,
+            &name,
+            if revoke { Role::User } else { Role::Admin },
+        ),
         Command::User {
             command: UserCommand::Deactivate { name },
         } => commands::user_deactivate(&settings, &name),
@@ -82,9 +100,16 @@ fn run(cli: Cli) -> Result<(), CliError> {
                     password_stdin,
                     password,
                 },
-        } => commands::user_set_password(&settings, &name, password, password_stdin),
+        } => commands::user_set_password(
+            &settings,
+            &name,
+            PasswordInput::from_flags(password, password_stdin)?,
+        ),
         Command::Sessions { name } => commands::sessions(&settings, &name),
         Command::Archive { older_than } => commands::archive(&settings, older_than),
-        Command::Expire { jti, tree, user } => commands::expire(&settings, jti, tree, user),
+        Command::Expire { jti, tree, user } => {
+            let reach = if tree { Reach::Tree } else { Reach::Token };
+            commands::expire(&settings, jti, reach, user)
+        }
     }
 }

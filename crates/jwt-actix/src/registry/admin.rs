@@ -14,32 +14,29 @@
 use actix_web::web::{self, Payload};
 use actix_web::{HttpRequest, HttpResponse};
 use jwt_registry::types::Moment;
-use jwt_registry::{TokenInfo, TokenQuery, TokenState};
+use jwt_registry::{Reach, TokenInfo, TokenQuery, TokenState};
 use serde_json::{Value, json};
 
-use super::{blocking, registry_of};
-use crate::auth::JwtAuth;
+use super::calls::{RegistryOf, run};
 use crate::body::{FieldReader, RequestData};
-use crate::error::ApiError;
+use crate::error::{ApiError, Failure, Fault, FieldError};
 use crate::extractors::Authenticated;
+use crate::request::read_body;
+use crate::state::JwtAuth;
 use crate::store::UserStore;
-use crate::views::{jwt_auth, read_body};
 
 /// Tokens per page unless `limit` says otherwise.
 pub const DEFAULT_LIMIT: u32 = 100;
 /// The largest `limit` accepted.
 pub const MAX_LIMIT: u32 = 1000;
 
-/// The app's `JwtAuth` for an administrator's request; 403 for anyone else.
-fn admin<S: UserStore>(
-    req: &HttpRequest,
-    auth: &Authenticated<S::User>,
-) -> Result<JwtAuth<S>, ApiError> {
-    let jwt = jwt_auth::<S>(req)?;
-    if !jwt.store().is_admin(auth.user()) {
-        return Err(ApiError::permission_denied(jwt.messages()));
+/// `Ok` for an administrator's request; 403 for anyone else.
+fn admin<S: UserStore>(jwt: &JwtAuth<S>, auth: &Authenticated<S::User>) -> Result<(), Fault> {
+    if jwt.store().is_admin(auth.user()) {
+        Ok(())
+    } else {
+        Err(Failure::PermissionDenied.into())
     }
-    Ok(jwt)
 }
 
 fn token_json(token: &TokenInfo) -> Value {
@@ -62,10 +59,18 @@ fn token_json(token: &TokenInfo) -> Value {
 
 /// The query string's `state`, `limit` and `offset`, with DRF's messages
 /// for bad values (400, one key per bad parameter).
-fn token_query(req: &HttpRequest) -> Result<TokenQuery, ApiError> {
+fn token_query(req: &HttpRequest) -> Result<TokenQuery, Fault> {
     let params = RequestData::from_form(req.query_string().as_bytes());
     let text = |name: &str| params.get(name).and_then(Value::as_str).map(str::to_owned);
     let mut errors: Vec<(&str, String)> = Vec::new();
+    let text_errors = |errors: Vec<(&str, String)>| {
+        Fault::invalid_fields(
+            errors
+                .into_iter()
+                .map(|(name, text)| (name.to_owned(), FieldError::Text(text)))
+                .collect(),
+        )
+    };
     let state = match text("state").as_deref() {
         None | Some("" | "all") => None,
         Some(name) => TokenState::parse(name).or_else(|| {
@@ -100,7 +105,7 @@ fn token_query(req: &HttpRequest) -> Result<TokenQuery, ApiError> {
     let limit = number("limit", DEFAULT_LIMIT, MAX_LIMIT);
     let offset = number("offset", 0, u32::MAX);
     if !errors.is_empty() {
-        return Err(ApiError::invalid_fields(&errors));
+        return Err(text_errors(errors));
     }
     Ok(TokenQuery {
         state,
@@ -114,62 +119,79 @@ fn token_query(req: &HttpRequest) -> Result<TokenQuery, ApiError> {
 /// `force_expired`; default all), `limit` (default 100, at most 1000) and
 /// `offset` from the query string.
 pub async fn admin_user_tokens<S: UserStore>(
+    jwt: JwtAuth<S>,
+    registry: RegistryOf<S>,
     req: HttpRequest,
     auth: Authenticated<S::User>,
     user_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let jwt = admin::<S>(&req, &auth)?;
-    let query = token_query(&req)?;
-    let registry = registry_of(&jwt)?;
-    let user_id = user_id.into_inner();
-    let page = blocking(&jwt, move || registry.tokens_of_user(&user_id, query)).await?;
-    Ok(HttpResponse::Ok().json(json!({
-        "count": page.count,
-        "results": page.tokens.iter().map(token_json).collect::<Vec<_>>(),
-    })))
+    let answer = async {
+        admin(&jwt, &auth)?;
+        let query = token_query(&req)?;
+        let registry = registry.cloned();
+        let user_id = user_id.into_inner();
+        let page = run(move || registry.tokens_of_user(&user_id, query)).await?;
+        Ok(HttpResponse::Ok().json(json!({
+            "count": page.count,
+            "results": page.tokens.iter().map(token_json).collect::<Vec<_>>(),
+        })))
+    };
+    answer.await.map_err(|fault: Fault| jwt.error(fault))
 }
 
 /// `GET admin/tokens/{jti}/` → 200 `{"token", "tree"}`: the token and its
 /// whole login tree, oldest first; 404 when the registry has no such token.
 pub async fn admin_token<S: UserStore>(
-    req: HttpRequest,
+    jwt: JwtAuth<S>,
+    registry: RegistryOf<S>,
     auth: Authenticated<S::User>,
     jti: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let jwt = admin::<S>(&req, &auth)?;
-    let registry = registry_of(&jwt)?;
-    let jti = jti.into_inner();
-    let found = blocking(&jwt, move || registry.token_tree(&jti)).await?;
-    let Some((token, tree)) = found else {
-        return Err(ApiError::not_found(jwt.messages()));
+    let answer = async {
+        admin(&jwt, &auth)?;
+        let registry = registry.cloned();
+        let jti = jti.into_inner();
+        let found = run(move || registry.token_tree(&jti)).await?;
+        let Some((token, tree)) = found else {
+            return Err(Failure::NotFound.into());
+        };
+        Ok(HttpResponse::Ok().json(json!({
+            "token": token_json(&token),
+            "tree": tree.iter().map(token_json).collect::<Vec<_>>(),
+        })))
     };
-    Ok(HttpResponse::Ok().json(json!({
-        "token": token_json(&token),
-        "tree": tree.iter().map(token_json).collect::<Vec<_>>(),
-    })))
+    answer.await.map_err(|fault: Fault| jwt.error(fault))
 }
 
 /// `POST admin/tokens/{jti}/expire/` `{"affect_tree": false}` → 200
 /// `{"expired": n}`, how many tokens this force-expired (0 when they
 /// already were); 404 when the registry has no such token.
 pub async fn admin_expire_token<S: UserStore>(
+    jwt: JwtAuth<S>,
+    registry: RegistryOf<S>,
     req: HttpRequest,
     auth: Authenticated<S::User>,
     jti: web::Path<String>,
     payload: Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let jwt = admin::<S>(&req, &auth)?;
-    let data = read_body(&jwt, &req, payload).await?;
-    let mut fields = FieldReader::new(&data, jwt.messages());
-    let affect_tree = fields.boolean("affect_tree", false);
-    let affect_tree = fields.finish_with(affect_tree)?;
-    let registry = registry_of(&jwt)?;
-    let jti = jti.into_inner();
-    let expired = blocking(&jwt, move || registry.expire_jti(&jti, affect_tree)).await?;
-    let Some(expired) = expired else {
-        return Err(ApiError::not_found(jwt.messages()));
+    let answer = async {
+        admin(&jwt, &auth)?;
+        let data = read_body(&jwt, &req, payload).await?;
+        let mut fields = FieldReader::new(&data);
+        let affect_tree = fields.boolean("affect_tree", false);
+        let reach = match fields.finish_with(affect_tree)? {
+            true => Reach::Tree,
+            false => Reach::Token,
+        };
+        let registry = registry.cloned();
+        let jti = jti.into_inner();
+        let expired = run(move || registry.expire_jti(&jti, reach)).await?;
+        let Some(expired) = expired else {
+            return Err(Failure::NotFound.into());
+        };
+        Ok(HttpResponse::Ok().json(json!({ "expired": expired })))
     };
-    Ok(HttpResponse::Ok().json(json!({ "expired": expired })))
+    answer.await.map_err(|fault: Fault| jwt.error(fault))
 }
 
 /// `POST admin/users/{user_id}/expire/` → 200 `{"expired": n}`: every
@@ -178,14 +200,17 @@ pub async fn admin_expire_token<S: UserStore>(
 /// answer comes once the current second is over (`iat` counts whole
 /// seconds), so the user's next login works.
 pub async fn admin_expire_user<S: UserStore>(
-    req: HttpRequest,
+    jwt: JwtAuth<S>,
+    registry: RegistryOf<S>,
     auth: Authenticated<S::User>,
     user_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let jwt = admin::<S>(&req, &auth)?;
-    let registry = registry_of(&jwt)?;
+    admin(&jwt, &auth).map_err(|fault| jwt.error(fault))?;
+    let registry = registry.cloned();
     let user_id = user_id.into_inner();
-    let ended = blocking(&jwt, move || registry.expire_user(&user_id)).await?;
+    let ended = run(move || registry.expire_user(&user_id))
+        .await
+        .map_err(|fault| jwt.error(fault))?;
     actix_web::rt::time::sleep(ended.settles_in).await;
     Ok(HttpResponse::Ok().json(json!({ "expired": ended.expired })))
 }

@@ -2,16 +2,16 @@
 
 use actix_web::web::Payload;
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
-use jwt_registry::{TokenRecord, TokenStatus};
+use jwt_registry::{Need, Reach, TokenRecord, Verdict};
 use serde_json::json;
 
+use super::calls::{RegistryOf, run, verdict_job};
 use crate::body::{FieldReader, Trim};
-use crate::error::ApiError;
+use crate::error::{ApiError, Fault, FieldError};
 use crate::extractors::Authenticated;
+use crate::request::read_body;
+use crate::state::JwtAuth;
 use crate::store::UserStore;
-use crate::views::{jwt_auth, read_body};
-
-use super::{blocking, registry_of};
 
 /// `{"token", "affect_tree": false}` → `{}`. The token may be of any type
 /// of `[tokens] token_types`; one that is invalid, expired or already
@@ -19,14 +19,24 @@ use super::{blocking, registry_of};
 /// `[registry] expire_requires_auth` the request must carry an access token
 /// of the same user.
 pub async fn expire<S: UserStore>(
+    jwt: JwtAuth<S>,
+    registry: RegistryOf<S>,
     req: HttpRequest,
     payload: Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let jwt = jwt_auth::<S>(&req)?;
-    let messages = jwt.messages();
-    let registry = registry_of(&jwt)?;
-    let data = read_body(&jwt, &req, payload).await?;
-    let mut fields = FieldReader::new(&data, messages);
+    expired(&jwt, &registry, &req, payload)
+        .await
+        .map_err(|fault| jwt.error(fault))
+}
+
+async fn expired<S: UserStore>(
+    jwt: &JwtAuth<S>,
+    registry: &RegistryOf<S>,
+    req: &HttpRequest,
+    payload: Payload,
+) -> Result<HttpResponse, Fault> {
+    let data = read_body(jwt, req, payload).await?;
+    let mut fields = FieldReader::new(&data);
     let raw = fields.string("token", Trim::Yes);
     let affect_tree = fields.boolean("affect_tree", false);
 
@@ -37,30 +47,36 @@ pub async fn expire<S: UserStore>(
             .tokens()
             .verify_any(raw, jwt.tokens().token_types())
             .ok();
-        let status = match &token {
-            Some(token) => blocking(&jwt, super::status_job(&registry, token, true)).await?,
-            None => TokenStatus::ForceExpired,
+        let verdict = match &token {
+            Some(token) => run(verdict_job(registry, token, Need::Registration)).await?,
+            None => Verdict::ForceExpired,
         };
-        match (token, status) {
-            (Some(token), TokenStatus::Registered | TokenStatus::Unknown) => target = Some(token),
-            _ => fields.refuse("token", &messages.token_expired),
+        match (token, verdict) {
+            (Some(token), Verdict::Registered | Verdict::Unknown) => target = Some(token),
+            _ => fields.refuse("token", FieldError::TokenExpired),
         }
     }
     let (token, affect_tree) = fields.finish_with(target.zip(affect_tree))?;
 
     if registry.settings().expire_requires_auth {
-        let auth = Authenticated::<S::User>::extract(&req).await?;
+        let auth = Authenticated::<S::User>::extract(req).await?;
         let same_user = token
             .user_id()
             .is_some_and(|id| *id == jwt.store().user_id(auth.user()));
         if !same_user {
-            return Err(ApiError::invalid_fields(&[(
-                "token",
-                messages.token_expired.to_string(),
+            return Err(Fault::invalid_fields(vec![(
+                "token".to_owned(),
+                FieldError::TokenExpired,
             )]));
         }
     }
     let record = TokenRecord::new(&token, raw.as_deref().unwrap_or_default());
-    blocking(&jwt, move || registry.expire(&[record], affect_tree, &[])).await?;
+    let reach = if affect_tree {
+        Reach::Tree
+    } else {
+        Reach::Token
+    };
+    let registry = registry.cloned();
+    run(move || registry.expire(&[record], reach, &[])).await?;
     Ok(HttpResponse::Ok().json(json!({})))
 }

@@ -10,15 +10,15 @@ use jwt_registry::types::{Moment, RowId};
 use jwt_registry::{EndSessions, Session, TokenRecord};
 use serde_json::{Value, json};
 
-use super::{blocking, registry_of};
-use crate::auth::JwtAuth;
+use super::calls::{RegistryOf, run};
 use crate::body::{FieldReader, Trim};
+use crate::caller::{has_header_token, presented_raw};
 use crate::cookies;
-use crate::error::ApiError;
+use crate::error::{ApiError, Failure, Fault, FieldError};
 use crate::extractors::Authenticated;
-use crate::identity::{has_header_token, presented_raw};
+use crate::request::read_body;
+use crate::state::JwtAuth;
 use crate::store::UserStore;
-use crate::views::{jwt_auth, read_body};
 
 fn session_json(session: &Session) -> Value {
     json!({
@@ -46,13 +46,15 @@ fn caller<S: UserStore>(jwt: &JwtAuth<S>, auth: &Authenticated<S::User>) -> (Str
 /// refresh token), newest first, with the app, OS, device and IP of each
 /// one's newest token and `current` for the one the request's token is of.
 pub async fn sessions<S: UserStore>(
-    req: HttpRequest,
+    jwt: JwtAuth<S>,
+    registry: RegistryOf<S>,
     auth: Authenticated<S::User>,
 ) -> Result<HttpResponse, ApiError> {
-    let jwt = jwt_auth::<S>(&req)?;
-    let registry = registry_of(&jwt)?;
     let (user, jti) = caller(&jwt, &auth);
-    let sessions = blocking(&jwt, move || registry.sessions(&user, Some(&jti))).await?;
+    let registry = registry.cloned();
+    let sessions = run(move || registry.sessions(&user, Some(&jti)))
+        .await
+        .map_err(|fault| jwt.error(fault))?;
     Ok(HttpResponse::Ok().json(sessions.iter().map(session_json).collect::<Vec<_>>()))
 }
 
@@ -60,22 +62,21 @@ pub async fn sessions<S: UserStore>(
 /// that is not one of the caller's live sessions (never a hint that it
 /// exists).
 pub async fn end_session<S: UserStore>(
-    req: HttpRequest,
+    jwt: JwtAuth<S>,
+    registry: RegistryOf<S>,
     auth: Authenticated<S::User>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let jwt = jwt_auth::<S>(&req)?;
-    let registry = registry_of(&jwt)?;
     let Ok(id) = id.parse::<RowId>() else {
-        return Err(ApiError::not_found(jwt.messages()));
+        return Err(jwt.error(Failure::NotFound));
     };
     let (user, _) = caller(&jwt, &auth);
-    let ended = blocking(&jwt, move || {
-        registry.end_sessions(&user, EndSessions::One(id))
-    })
-    .await?;
+    let registry = registry.cloned();
+    let ended = run(move || registry.end_sessions(&user, EndSessions::One(id)))
+        .await
+        .map_err(|fault| jwt.error(fault))?;
     if ended.sessions == 0 {
-        return Err(ApiError::not_found(jwt.messages()));
+        return Err(jwt.error(Failure::NotFound));
     }
     Ok(HttpResponse::NoContent().finish())
 }
@@ -84,16 +85,16 @@ pub async fn end_session<S: UserStore>(
 /// the caller but the current one (and every other token of theirs the
 /// registry knows).
 pub async fn revoke_others<S: UserStore>(
-    req: HttpRequest,
+    jwt: JwtAuth<S>,
+    registry: RegistryOf<S>,
     auth: Authenticated<S::User>,
 ) -> Result<HttpResponse, ApiError> {
-    let jwt = jwt_auth::<S>(&req)?;
-    let registry = registry_of(&jwt)?;
     let (user, jti) = caller(&jwt, &auth);
-    let ended = blocking(&jwt, move || {
-        registry.end_sessions(&user, EndSessions::Others { current_jti: &jti })
-    })
-    .await?;
+    let registry = registry.cloned();
+    let ended =
+        run(move || registry.end_sessions(&user, EndSessions::Others { current_jti: &jti }))
+            .await
+            .map_err(|fault| jwt.error(fault))?;
     Ok(HttpResponse::Ok().json(json!({ "revoked": ended.sessions })))
 }
 
@@ -113,17 +114,29 @@ pub async fn revoke_others<S: UserStore>(
 /// (with the CSRF header), so a browser can always log out; when that
 /// cookie holds no valid token either the 401 still clears the cookies.
 pub async fn logout<S: UserStore>(
+    jwt: JwtAuth<S>,
+    registry: RegistryOf<S>,
     req: HttpRequest,
     payload: Payload,
     auth: Result<Authenticated<S::User>, ApiError>,
 ) -> Result<HttpResponse, ApiError> {
-    let jwt = jwt_auth::<S>(&req)?;
-    let registry = registry_of(&jwt)?;
-    let cookie_mode = cookies::cookie_mode(&jwt);
+    logged_out(&jwt, &registry, &req, payload, auth)
+        .await
+        .map_err(|fault| jwt.error(fault))
+}
+
+async fn logged_out<S: UserStore>(
+    jwt: &JwtAuth<S>,
+    registry: &RegistryOf<S>,
+    req: &HttpRequest,
+    payload: Payload,
+    auth: Result<Authenticated<S::User>, ApiError>,
+) -> Result<HttpResponse, Fault> {
+    let cookie_mode = jwt.cookie_mode();
     let (user, mut tokens) = match auth {
         Ok(auth) => {
-            let (user, _) = caller(&jwt, &auth);
-            let raw = presented_raw(&jwt, &req).unwrap_or_default();
+            let (user, _) = caller(jwt, &auth);
+            let raw = presented_raw(jwt, req).unwrap_or_default();
             (user, vec![TokenRecord::new(auth.token(), raw)])
         }
         // A browser whose access cookie failed: its refresh cookie names
@@ -132,45 +145,45 @@ pub async fn logout<S: UserStore>(
         Err(refused)
             if cookie_mode
                 && refused.status() == StatusCode::UNAUTHORIZED
-                && !has_header_token(&jwt, &req)
-                && cookies::cookie(&req, cookies::REFRESH_COOKIE).is_some() =>
+                && !has_header_token(jwt, req)
+                && cookies::cookie(req, cookies::REFRESH_COOKIE).is_some() =>
         {
-            cookies::check_csrf(&req, jwt.messages())?;
-            match refresh_cookie_session(&jwt, &req) {
+            cookies::check_csrf(req)?;
+            match refresh_cookie_session(jwt, req) {
                 Some((user, record)) => (user, vec![record]),
                 None => {
                     let mut response = refused.error_response();
-                    cookies::clear_tokens_of(&req, response.headers_mut());
+                    cookies::clear_tokens_of(req, response.headers_mut());
                     return Ok(response);
                 }
             }
         }
-        Err(refused) => return Err(refused),
+        Err(refused) => return Err(refused.into()),
     };
-    let data = read_body(&jwt, &req, payload).await?;
+    let data = read_body(jwt, req, payload).await?;
     if cookie_mode {
-        if let Some((owner, record)) = refresh_cookie_session(&jwt, &req)
+        if let Some((owner, record)) = refresh_cookie_session(jwt, req)
             && owner == user
             && !tokens.contains(&record)
         {
             tokens.push(record);
         }
     } else {
-        let messages = jwt.messages();
-        let mut fields = FieldReader::new(&data, messages);
+        let mut fields = FieldReader::new(&data);
         let named = fields.optional_string("refresh", Trim::Yes);
         if let Some(Some(raw)) = &named {
-            match refresh_token(&jwt, raw) {
+            match refresh_token(jwt, raw) {
                 Some((owner, record)) if owner == user => tokens.push(record),
-                _ => fields.refuse("refresh", &messages.token_invalid),
+                _ => fields.refuse("refresh", FieldError::TokenInvalid),
             }
         }
         fields.finish()?;
     }
-    blocking(&jwt, move || registry.logout(&user, &tokens)).await?;
+    let registry = registry.cloned();
+    run(move || registry.logout(&user, &tokens)).await?;
     let mut response = HttpResponse::NoContent();
     if cookie_mode {
-        cookies::clear_tokens(&req, &mut response);
+        cookies::clear_tokens(req, &mut response);
     }
     Ok(response.finish())
 }
@@ -200,16 +213,19 @@ fn refresh_cookie_session<S: UserStore>(
 /// login after the answer must work. In cookie mode the token cookies are
 /// removed too.
 pub async fn logout_all<S: UserStore>(
+    jwt: JwtAuth<S>,
+    registry: RegistryOf<S>,
     req: HttpRequest,
     auth: Authenticated<S::User>,
 ) -> Result<HttpResponse, ApiError> {
-    let jwt = jwt_auth::<S>(&req)?;
-    let registry = registry_of(&jwt)?;
     let (user, _) = caller(&jwt, &auth);
-    let ended = blocking(&jwt, move || registry.end_sessions(&user, EndSessions::All)).await?;
+    let registry = registry.cloned();
+    let ended = run(move || registry.end_sessions(&user, EndSessions::All))
+        .await
+        .map_err(|fault| jwt.error(fault))?;
     actix_web::rt::time::sleep(ended.settles_in).await;
     let mut response = HttpResponse::Ok();
-    if cookies::cookie_mode(&jwt) {
+    if jwt.cookie_mode() {
         cookies::clear_tokens(&req, &mut response);
     }
     Ok(response.json(json!({ "revoked": ended.sessions })))

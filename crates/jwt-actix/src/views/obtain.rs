@@ -6,12 +6,13 @@ use actix_web::web::Payload;
 use actix_web::{HttpRequest, HttpResponse};
 use serde_json::json;
 
-use super::{internal, issue, jwt_auth, read_body};
-use crate::auth::request_info;
+use super::{internal, issue};
 use crate::body::{FieldReader, Trim};
 use crate::cookies::{self, Csrf};
-use crate::error::ApiError;
-use crate::events::{TokenObtained, TokenPair};
+use crate::error::{ApiError, Fault};
+use crate::events::{TokenObtained, TokenPair, request_info};
+use crate::request::read_body;
+use crate::state::{JwtAuth, backend_failure};
 use crate::store::UserStore;
 
 /// `{"username", "password"}` → `{"refresh", "access"}`; 401 for wrong
@@ -20,13 +21,22 @@ use crate::store::UserStore;
 /// CSRF header is asked for (there is no session yet to ride on), but form
 /// bodies are refused.
 pub async fn obtain<S: UserStore>(
+    jwt: JwtAuth<S>,
     req: HttpRequest,
     payload: Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let jwt = jwt_auth::<S>(&req)?;
-    let messages = jwt.messages();
-    let data = read_body(&jwt, &req, payload).await?;
-    let mut fields = FieldReader::new(&data, messages);
+    logged_in(&jwt, &req, payload)
+        .await
+        .map_err(|fault| jwt.error(fault))
+}
+
+async fn logged_in<S: UserStore>(
+    jwt: &JwtAuth<S>,
+    req: &HttpRequest,
+    payload: Payload,
+) -> Result<HttpResponse, Fault> {
+    let data = read_body(jwt, req, payload).await?;
+    let mut fields = FieldReader::new(&data);
     let username = fields.string("username", Trim::Yes);
     let password = fields.string("password", Trim::No);
     let (username, password) = fields.finish_with(username.zip(password))?;
@@ -38,19 +48,19 @@ pub async fn obtain<S: UserStore>(
         .refresh_for_user_with(store.user_id(&user), |claims| {
             store.add_claims(&user, claims)
         })
-        .map_err(|err| internal(messages, "a refresh token could not be minted", &err))?;
+        .map_err(|err| internal("a refresh token could not be minted", &err))?;
     let access = jwt
         .tokens()
         .access_from(&refresh)
-        .map_err(|err| internal(messages, "an access token could not be derived", &err))?;
-    let refresh = Arc::new(issue(&jwt, refresh)?);
-    let access = Arc::new(issue(&jwt, access)?);
+        .map_err(|err| internal("an access token could not be derived", &err))?;
+    let refresh = Arc::new(issue(jwt, refresh)?);
+    let access = Arc::new(issue(jwt, access)?);
 
     if jwt.settings().update_last_login {
         store
             .update_last_login(&user)
             .await
-            .map_err(|err| jwt.backend_failure(&err))?;
+            .map_err(|err| backend_failure(&err))?;
     }
     if jwt.has_listeners() {
         let event = TokenObtained {
@@ -66,15 +76,15 @@ pub async fn obtain<S: UserStore>(
             ],
             user_id: store.user_id(&user),
             user,
-            request: request_info(&req),
+            request: request_info(req),
         };
         jwt.emit_obtained(&event).await?;
     }
-    if cookies::cookie_mode(&jwt) {
+    if jwt.cookie_mode() {
         let mut response = HttpResponse::Ok();
         cookies::set_tokens(
-            &jwt,
-            &req,
+            jwt,
+            req,
             &mut response,
             &access,
             Some(&refresh),

@@ -7,13 +7,14 @@ use actix_web::web::Payload;
 use actix_web::{HttpRequest, HttpResponse};
 use serde_json::json;
 
-use super::{internal, issue, jwt_auth, read_body, read_token_field};
-use crate::auth::request_info;
+use super::{internal, issue};
+use crate::caller::load_user;
+use crate::check::CheckPoint;
 use crate::cookies::{self, Csrf};
-use crate::error::ApiError;
-use crate::events::{IssuedToken, TokenPair, TokenRefreshed};
-use crate::guard::GuardPoint;
-use crate::identity::load_user;
+use crate::error::{ApiError, Failure, Fault};
+use crate::events::{IssuedToken, TokenPair, TokenRefreshed, request_info};
+use crate::request::{read_body, read_token_field};
+use crate::state::JwtAuth;
 use crate::store::UserStore;
 
 /// `{"refresh"}` → `{"access"}`, plus `"refresh"` with rotation. The token
@@ -28,48 +29,57 @@ use crate::store::UserStore;
 /// the request needs the CSRF header once the token and its user are
 /// checked, and the answer is `{}` with the new tokens in cookies.
 pub async fn refresh<S: UserStore>(
+    jwt: JwtAuth<S>,
     req: HttpRequest,
     payload: Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let jwt = jwt_auth::<S>(&req)?;
-    let messages = jwt.messages();
-    let cookie_mode = cookies::cookie_mode(&jwt);
+    refreshed(&jwt, &req, payload)
+        .await
+        .map_err(|fault| jwt.error(fault))
+}
+
+async fn refreshed<S: UserStore>(
+    jwt: &JwtAuth<S>,
+    req: &HttpRequest,
+    payload: Payload,
+) -> Result<HttpResponse, Fault> {
+    let cookie_mode = jwt.cookie_mode();
     let raw = if cookie_mode {
-        read_body(&jwt, &req, payload).await?;
-        cookies::cookie(&req, cookies::REFRESH_COOKIE)
+        read_body(jwt, req, payload).await?;
+        cookies::cookie(req, cookies::REFRESH_COOKIE)
             .map(str::to_owned)
-            .ok_or_else(|| ApiError::not_authenticated(messages))?
+            .ok_or(Failure::NotAuthenticated)?
     } else {
-        read_token_field(&jwt, &req, payload, "refresh").await?
+        read_token_field(jwt, req, payload, "refresh").await?
     };
 
     let tokens = jwt.tokens();
     let presented = tokens
         .verify(&raw, tokens.refresh_type())
-        .map_err(|err| ApiError::token(messages, &err))?;
-    jwt.check_token(&presented, GuardPoint::Refresh).await?;
-    let user = load_user(&jwt, &presented).await?;
+        .map_err(|err| Fault::token(&err))?;
+    jwt.check_token(&presented, CheckPoint::Refresh).await?;
+    let user = load_user(jwt, &presented).await?;
     if cookie_mode {
         // After authentication, before anything is spent (DRF's order).
-        cookies::check_csrf(&req, messages)?;
+        cookies::check_csrf(req)?;
     }
     #[cfg(feature = "registry")]
-    crate::registry::spend(&jwt, &presented, &raw).await?;
+    crate::registry::spend(jwt, &presented, &raw).await?;
     let access = tokens
         .access_from(&presented)
-        .map_err(|err| internal(messages, "an access token could not be derived", &err))?;
+        .map_err(|err| internal("an access token could not be derived", &err))?;
     let rotated = if jwt.settings().rotate_refresh_tokens {
         Some(
             tokens
                 .rotate(&presented)
-                .map_err(|err| internal(messages, "a refresh token could not be rotated", &err))?,
+                .map_err(|err| internal("a refresh token could not be rotated", &err))?,
         )
     } else {
         None
     };
-    let access = Arc::new(issue(&jwt, access)?);
+    let access = Arc::new(issue(jwt, access)?);
     let rotated = rotated
-        .map(|token| issue(&jwt, token))
+        .map(|token| issue(jwt, token))
         .transpose()?
         .map(Arc::new);
     let presented = Arc::new(IssuedToken::new(presented, raw));
@@ -97,7 +107,7 @@ pub async fn refresh<S: UserStore>(
             rotated: rotated.is_some(),
             user_id: jwt.store().user_id(&user),
             user,
-            request: request_info(&req),
+            request: request_info(req),
         };
         jwt.emit_refreshed(&event).await?;
     }
@@ -105,8 +115,8 @@ pub async fn refresh<S: UserStore>(
         let mut response = HttpResponse::Ok();
         let session: &IssuedToken = rotated.as_deref().unwrap_or(&presented);
         cookies::set_tokens(
-            &jwt,
-            &req,
+            jwt,
+            req,
             &mut response,
             &access,
             rotated.as_deref(),

@@ -3,6 +3,7 @@
 mod jwk;
 mod key_error;
 mod key_set;
+mod material;
 mod pem_text;
 mod signing;
 mod verifying;

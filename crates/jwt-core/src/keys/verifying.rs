@@ -5,8 +5,8 @@ use std::fmt;
 use aws_lc_rs::hmac;
 use aws_lc_rs::signature::{self, ParsedPublicKey, VerificationAlgorithm};
 
-use super::{KeyError, SigningKey, pem_text};
-use crate::{Algorithm, AlgorithmFamily};
+use super::{KeyError, pem_text};
+use crate::Algorithm;
 
 /// A key that verifies signatures of one [`Algorithm`], with an optional key
 /// id (`kid`). Public keys are parsed once, here, and reused for every token.
@@ -30,43 +30,6 @@ impl VerifyingKey {
     pub fn from_secret(algorithm: Algorithm, secret: &[u8]) -> Result<Self, KeyError> {
         let key = hmac_key(algorithm, secret)?;
         Ok(VerifyingKey::new(algorithm, Verifier::Hmac(Box::new(key))))
-    }
-
-    /// An asymmetric key from PEM text: a public key (`BEGIN PUBLIC KEY`, or
-    /// `BEGIN RSA PUBLIC KEY` for RSA), or a private key whose public half is
-    /// used.
-    pub fn from_pem(algorithm: Algorithm, pem: &[u8]) -> Result<Self, KeyError> {
-        if algorithm.family() == AlgorithmFamily::Hmac {
-            return Err(KeyError::PemAsSecret(algorithm));
-        }
-        let (label, der) = pem_text::decode(algorithm, pem)?;
-        let public_label = match algorithm.family() {
-            AlgorithmFamily::Rsa => matches!(label.as_str(), "PUBLIC KEY" | "RSA PUBLIC KEY"),
-            _ => label == "PUBLIC KEY",
-        };
-        if public_label {
-            let key = parse_public_key(algorithm, &der)?;
-            return Ok(VerifyingKey::new(algorithm, Verifier::Public(key)));
-        }
-        if label.ends_with("PRIVATE KEY") {
-            return Ok(SigningKey::from_pem(algorithm, pem)?
-                .verifying_key()
-                .clone());
-        }
-        Err(KeyError::WrongPemLabel {
-            algorithm,
-            found: format!("BEGIN {label}"),
-            expected: "a public key (BEGIN PUBLIC KEY) or a private key",
-        })
-    }
-
-    /// The key for `algorithm` from key material as settings give it: the
-    /// secret for `HS*`, PEM text otherwise.
-    pub fn from_material(algorithm: Algorithm, material: &[u8]) -> Result<Self, KeyError> {
-        match algorithm.family() {
-            AlgorithmFamily::Hmac => VerifyingKey::from_secret(algorithm, material),
-            _ => VerifyingKey::from_pem(algorithm, material),
-        }
     }
 
     pub(super) fn new(algorithm: Algorithm, verifier: Verifier) -> Self {

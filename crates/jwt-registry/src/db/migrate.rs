@@ -6,12 +6,12 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
 use super::{Database, DbConnection, DbError, write_transaction};
 
 /// The migrations of one owner (a crate), for each backend: functions
-/// returning the constants `embed_migrations!` makes.
+/// returning the constants `embed_migrations!` makes. A crate with its
+/// migrations in `migrations/sqlite` and `migrations/postgres` (beside its
+/// `Cargo.toml`) writes them with [`embedded_migrations!`](crate::embedded_migrations):
 ///
 /// ```ignore
-/// const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
-/// const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
-/// const MIGRATIONS: Migrations = Migrations { owner: "server", sqlite: || SQLITE, postgres: || POSTGRES };
+/// pub const MIGRATIONS: jwt_registry::db::Migrations = jwt_registry::embedded_migrations!("server");
 /// ```
 #[derive(Clone, Copy, Debug)]
 pub struct Migrations {
@@ -21,6 +21,29 @@ pub struct Migrations {
     pub sqlite: fn() -> EmbeddedMigrations,
     /// The PostgreSQL migrations.
     pub postgres: fn() -> EmbeddedMigrations,
+}
+
+/// The [`Migrations`] of the calling crate, named `owner`, embedded from
+/// its `migrations/sqlite` and `migrations/postgres` folders. The calling
+/// crate depends on `diesel_migrations` (its `embed_migrations!` reads the
+/// folders at build time).
+#[macro_export]
+macro_rules! embedded_migrations {
+    ($owner:literal) => {
+        $crate::db::Migrations {
+            owner: $owner,
+            sqlite: || {
+                const SQLITE: ::diesel_migrations::EmbeddedMigrations =
+                    ::diesel_migrations::embed_migrations!("migrations/sqlite");
+                SQLITE
+            },
+            postgres: || {
+                const POSTGRES: ::diesel_migrations::EmbeddedMigrations =
+                    ::diesel_migrations::embed_migrations!("migrations/postgres");
+                POSTGRES
+            },
+        }
+    };
 }
 
 /// An arbitrary constant naming the migration lock.

@@ -6,6 +6,7 @@ use diesel::RunQueryDsl;
 
 use super::{Rules, Scope};
 use crate::db::{DbConnection, DbError};
+use crate::predicates::accepted_sql;
 use crate::raw_sql::Statement;
 use crate::types::{Moment, RowId, sql};
 
@@ -68,7 +69,7 @@ pub(super) fn lock_scope(
         Scope::User { user_id, except } => {
             let mut sql = Statement::new(conn);
             let user = sql.bind(user_id);
-            let horizon = sql.bind(rules.horizon(now));
+            let accepted = accepted_sql("jwt_token", &sql.bind(rules.horizon(now)));
             let except = match except {
                 Some(root) => format!(" AND root_id <> {}", sql.bind(root)),
                 None => String::new(),
@@ -76,7 +77,7 @@ pub(super) fn lock_scope(
             let at_once = sql.bind(USER_LOGINS_AT_ONCE);
             sql.push(&format!(
                 "SELECT DISTINCT root_id AS root FROM jwt_token WHERE user_id = {user} \
-                   AND expired_at >= internal_expired_at AND internal_expired_at > {horizon}\
+                   AND {accepted}\
                    {except} AND root_id IS NOT NULL LIMIT {at_once}"
             ));
             let roots: Vec<RowId> = sql

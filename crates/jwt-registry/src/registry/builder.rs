@@ -6,10 +6,12 @@ use std::time::Duration;
 
 use jwt_core::{Clock, SettingsError, SystemClock};
 
+use super::background::Background;
 use super::{Cleanup, Inner, MIGRATIONS, Registry, RegistryListener};
 use crate::db::{Database, DatabaseUrl, DbError, Migrations, run_migrations};
 use crate::expiry::Rules;
 use crate::pipeline::{Pipeline, Step};
+use crate::refresh::RefreshPolicy;
 use crate::revocation::Revocations;
 use crate::sessions::SessionDetailsSource;
 use crate::settings::{RegistrySettings, Revocation};
@@ -26,6 +28,7 @@ pub struct RegistryBuilder {
     details: Option<Arc<dyn SessionDetailsSource>>,
     watch: bool,
     migrations: Vec<Migrations>,
+    registration_queue: usize,
 }
 
 impl RegistryBuilder {
@@ -78,6 +81,15 @@ impl RegistryBuilder {
         self
     }
 
+    /// How many registrations may wait for the background worker
+    /// (`registration_parallel`); past it, [`Registry::queue`] waits
+    /// (without blocking a thread) for room, so a burst cannot grow memory
+    /// without end. Defaults to 1024.
+    pub fn registration_queue(mut self, jobs: usize) -> Self {
+        self.registration_queue = jobs.max(1);
+        self
+    }
+
     /// More migrations to run with the registry's own (the device
     /// registry's, an app's). Defaults to none.
     pub fn migrations(mut self, migrations: Migrations) -> Self {
@@ -88,6 +100,13 @@ impl RegistryBuilder {
     /// Connects, runs pending migrations (returned as `owner/version`), and
     /// loads the revocation list.
     pub fn open(self) -> Result<(Registry, Vec<String>), OpenError> {
+        if self.settings.expire_on_refresh && !self.settings.registration_on_signal {
+            return Err(SettingsError::new(
+                "registry.expire_on_refresh",
+                "works only with registration_on_signal = true",
+            )
+            .into());
+        }
         let rules = Rules {
             leeway: self.leeway,
             access_cap: self.settings.live_access_tokens_per_login,
@@ -103,6 +122,17 @@ impl RegistryBuilder {
         } else {
             None
         };
+        let background = if self.settings.registration_parallel {
+            let worker = Background::start(self.registration_queue).map_err(|err| {
+                SettingsError::new(
+                    "registry.registration_parallel",
+                    format!("cannot start the worker: {err}"),
+                )
+            })?;
+            Some(worker)
+        } else {
+            None
+        };
         let registry = Registry {
             inner: Arc::new(Inner {
                 db,
@@ -114,6 +144,7 @@ impl RegistryBuilder {
                 cleanups: self.cleanups,
                 details: self.details,
                 revocations,
+                background,
             }),
         };
         Ok((registry, applied))
@@ -132,6 +163,34 @@ pub enum OpenError {
 }
 
 impl Registry {
+    /// Whether this registry can serve a token layer whose verification
+    /// has `leeway` and whose `refresh/` spends tokens under `policy`;
+    /// the error names the setting at fault.
+    pub fn check_serves(
+        &self,
+        leeway: Duration,
+        policy: Option<&RefreshPolicy>,
+    ) -> Result<(), SettingsError> {
+        if self.leeway() < leeway {
+            return Err(SettingsError::new(
+                "tokens.leeway",
+                format!(
+                    "is {} s but the registry was built with {} s: pass it to RegistryBuilder::leeway, or a token inside the leeway could not be cut off",
+                    leeway.as_secs(),
+                    self.leeway().as_secs()
+                ),
+            ));
+        }
+        if policy.is_some_and(|policy| policy.single_use) && !self.settings().registration_on_signal
+        {
+            return Err(SettingsError::new(
+                "auth.reuse_detection",
+                "works only with [registry] registration_on_signal = true",
+            ));
+        }
+        Ok(())
+    }
+
     /// A builder for these settings.
     pub fn builder(settings: RegistrySettings) -> RegistryBuilder {
         RegistryBuilder {
@@ -144,6 +203,7 @@ impl Registry {
             details: None,
             watch: true,
             migrations: Vec::new(),
+            registration_queue: 1024,
         }
     }
 }

@@ -9,7 +9,7 @@ use crate::types::Moment;
 
 /// What a token's check against the list found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Verdict {
+pub(crate) enum Listed {
     Fine,
     Revoked,
     CutOff,
@@ -72,14 +72,14 @@ impl List {
         jti: &str,
         user_id: Option<&str>,
         issued_at: Option<i64>,
-    ) -> Verdict {
+    ) -> Listed {
         if self.tokens.contains_key(jti) {
-            return Verdict::Revoked;
+            return Listed::Revoked;
         }
         let cut = user_id.and_then(|user| self.users.get(user));
         if cut.is_some_and(|cut| issued_at.is_none_or(|iat| iat <= *cut)) {
-            return Verdict::CutOff;
+            return Listed::CutOff;
         }
-        Verdict::Fine
+        Listed::Fine
     }
 }

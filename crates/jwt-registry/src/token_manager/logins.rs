@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use diesel::RunQueryDsl;
 
-use super::registration::Named;
+use super::stored::Named;
 use crate::db::{DbConnection, DbError};
 use crate::expiry::{self, Revoked, Rules, Scope, Spare};
 use crate::raw_sql::Statement;

@@ -9,11 +9,11 @@ use diesel::prelude::*;
 
 use super::INSERT_CHUNK;
 use super::logins::{cap_access_tokens, relink};
-use super::stored::{Found, find_locked};
+use super::stored::{Named, find_locked};
 use crate::db::{DbConnection, DbError};
 use crate::expiry::{self, Revoked, Rules};
 use crate::models::{NewConnection, NewToken};
-use crate::record::{Pair, TokenRecord};
+use crate::record::Pair;
 use crate::schema::{jwt_token, jwt_token_user_connection};
 use crate::types::{JsonDoc, Moment, RowId};
 
@@ -56,13 +56,6 @@ impl Registration {
     pub fn user(&self, explicit: Option<&str>) -> Option<String> {
         user_of(explicit, &self.existing_users)
     }
-}
-
-/// A token the pairs name: stored already, or new.
-pub(super) struct Named<'a> {
-    pub(super) record: &'a TokenRecord,
-    pub(super) parent: Option<&'a str>,
-    pub(super) stored: Option<Found>,
 }
 
 /// Registers `pairs` (child, parent) for `user` (else the one user

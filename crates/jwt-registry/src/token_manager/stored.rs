@@ -6,7 +6,9 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 
 use crate::db::{DbConnection, DbError};
 use crate::expiry::{self, Rules};
+use crate::predicates::accepted_sql;
 use crate::raw_sql::Statement;
+use crate::record::TokenRecord;
 use crate::types::{Moment, RowId, sql};
 
 #[derive(QueryableByName)]
@@ -35,6 +37,13 @@ pub(super) struct Found {
     pub(super) live_access: i64,
 }
 
+/// A token the pairs name: stored already, or new.
+pub(super) struct Named<'a> {
+    pub(super) record: &'a TokenRecord,
+    pub(super) parent: Option<&'a str>,
+    pub(super) stored: Option<Found>,
+}
+
 /// The existing rows of `jtis`, with their logins' live access tokens
 /// counted when `count_live` (one statement).
 pub(super) fn find_named(
@@ -49,9 +58,9 @@ pub(super) fn find_named(
         format!(
             "CASE WHEN t.token_type = 'refresh' THEN (SELECT COUNT(*) FROM jwt_token a \
                WHERE a.root_id = t.root_id AND a.token_type = 'access' \
-                 AND a.expired_at >= a.internal_expired_at AND a.internal_expired_at > {}) \
+                 AND {}) \
              ELSE CAST(0 AS BIGINT) END",
-            sql.bind(rules.horizon(now))
+            accepted_sql("a", &sql.bind(rules.horizon(now)))
         )
     } else {
         "CAST(0 AS BIGINT)".to_owned()

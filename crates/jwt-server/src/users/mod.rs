@@ -5,20 +5,11 @@ mod repository;
 mod store;
 
 pub use password::Passwords;
-pub use repository::{DemoUser, NewUserError, Users};
+pub use repository::{DemoUser, NewUserError, Role, Status, Users};
 pub use store::DemoUserStore;
 
 /// The migrations of the demo app's tables.
-pub const MIGRATIONS: jwt_registry::db::Migrations = jwt_registry::db::Migrations {
-    owner: "server",
-    sqlite: || SQLITE,
-    postgres: || POSTGRES,
-};
-
-const SQLITE: diesel_migrations::EmbeddedMigrations =
-    diesel_migrations::embed_migrations!("migrations/sqlite");
-const POSTGRES: diesel_migrations::EmbeddedMigrations =
-    diesel_migrations::embed_migrations!("migrations/postgres");
+pub const MIGRATIONS: jwt_registry::db::Migrations = jwt_registry::embedded_migrations!("server");
 
 diesel::table! {
     demo_user (id) {

@@ -57,6 +57,20 @@ pub struct Users {
     db: Database,
 }
 
+/// Whether a user may log in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    Active,
+    Inactive,
+}
+
+/// Whether a user may use the admin API.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    User,
+    Admin,
+}
+
 impl Users {
     pub fn new(db: Database) -> Self {
         Users { db }
@@ -66,16 +80,16 @@ impl Users {
         &self,
         username: &str,
         password_hash: &str,
-        active: bool,
-        admin: bool,
+        status: Status,
+        role: Role,
     ) -> Result<i64, NewUserError> {
         let mut conn = self.db.get()?;
         let inserted = diesel::insert_into(demo_user::table)
             .values(NewUser {
                 username,
                 password_hash,
-                is_active: active,
-                is_admin: admin,
+                is_active: status == Status::Active,
+                is_admin: role == Role::Admin,
                 created_at: Utc::now().naive_utc(),
             })
             .returning(demo_user::id)
@@ -118,7 +132,8 @@ impl Users {
 
     /// Opens the admin API to a user, or closes it; `false` when there is
     /// no such user.
-    pub fn set_admin(&self, username: &str, admin: bool) -> Result<bool, DbError> {
+    pub fn set_role(&self, username: &str, role: Role) -> Result<bool, DbError> {
+        let admin = role == Role::Admin;
         let mut conn = self.db.get()?;
         let changed = diesel::update(demo_user::table.filter(demo_user::username.eq(username)))
             .set(demo_user::is_admin.eq(admin))

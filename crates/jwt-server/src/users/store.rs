@@ -2,10 +2,8 @@
 
 use std::future::Future;
 
-use actix_web::web;
-use jwt_actix::{BackendError, UserStore};
+use jwt_actix::{BackendError, UserStore, blocking};
 use jwt_core::UserId;
-use jwt_registry::db::DbError;
 
 use super::{DemoUser, Passwords, Users};
 
@@ -20,15 +18,6 @@ impl DemoUserStore {
     pub fn new(users: Users, passwords: Passwords) -> Self {
         DemoUserStore { users, passwords }
     }
-}
-
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> Result<T, DbError> + Send + 'static,
-) -> Result<T, BackendError> {
-    web::block(work)
-        .await
-        .map_err(BackendError::other)?
-        .map_err(BackendError::from)
 }
 
 impl UserStore for DemoUserStore {
@@ -91,6 +80,8 @@ mod tests {
     use jwt_core::{TokenService, TokenSettings};
     use jwt_registry::db::{Database, DatabaseUrl, run_migrations};
 
+    use crate::users::{Role, Status};
+
     use super::*;
 
     #[actix_web::test]
@@ -105,12 +96,17 @@ mod tests {
             .create(
                 "alice",
                 &Passwords::hash("wonderland-42").unwrap(),
-                true,
-                false,
+                Status::Active,
+                Role::User,
             )
             .unwrap();
         users
-            .create("bob", &Passwords::hash("builder-7").unwrap(), false, false)
+            .create(
+                "bob",
+                &Passwords::hash("builder-7").unwrap(),
+                Status::Inactive,
+                Role::User,
+            )
             .unwrap();
         let tokens = TokenService::new(&TokenSettings {
             signing_key: "k".repeat(32).into(),

@@ -1,4 +1,5 @@
-//! Who a request is: resolved from its header once, on first use.
+//! Who a request is: resolved from its header (or access cookie) once, on
+//! first use, and kept in the request's extensions by the middleware.
 
 use std::rc::Rc;
 
@@ -7,24 +8,24 @@ use futures_util::future::LocalBoxFuture;
 use jwt_core::Token;
 use tokio::sync::OnceCell;
 
-use crate::auth::JwtAuth;
+use crate::check::CheckPoint;
 use crate::cookies;
-use crate::error::ApiError;
-use crate::guard::GuardPoint;
-use crate::messages::Messages;
+use crate::error::{ApiError, Failure, Fault};
+use crate::state::{JwtAuth, backend_failure};
 use crate::store::UserStore;
 
-/// An authenticated request's user and the token it came with.
+/// An authenticated request's user and the verified token it came with.
 #[derive(Clone, Debug)]
-pub struct Identity<U> {
+pub struct Caller<U> {
     user: U,
     token: Token,
 }
 
-impl<U> Identity<U> {
-    /// A user authenticated by `token`.
-    pub fn new(user: U, token: Token) -> Self {
-        Identity { user, token }
+impl<U> Caller<U> {
+    /// A user authenticated by `token`; nothing is checked here (see
+    /// [`dangerous`](crate::dangerous)).
+    pub(crate) fn new(user: U, token: Token) -> Self {
+        Caller { user, token }
     }
 
     /// The user.
@@ -44,41 +45,42 @@ impl<U> Identity<U> {
 }
 
 /// The result of resolving: `Ok(None)` is an anonymous request.
-pub(crate) type Resolved<T> = Result<Option<T>, ApiError>;
+pub(crate) type Resolved<T> = Result<Option<T>, Fault>;
 
 /// What the middleware leaves in the request's extensions: the means to
-/// resolve the identity, and the results once resolved.
-pub(crate) struct LazyIdentity<U> {
+/// resolve the caller, and the results once resolved.
+pub(crate) struct LazyCaller<U> {
     resolver: Rc<dyn Resolve<U>>,
     token: OnceCell<Resolved<Token>>,
-    identity: OnceCell<Resolved<Rc<Identity<U>>>>,
+    caller: OnceCell<Resolved<Rc<Caller<U>>>>,
     /// Authenticated before the middleware: no CSRF check of ours applies.
     preauthenticated: bool,
 }
 
-impl<U: 'static> LazyIdentity<U> {
+impl<U: 'static> LazyCaller<U> {
     pub(crate) fn new(resolver: Rc<dyn Resolve<U>>) -> Self {
-        LazyIdentity {
+        LazyCaller {
             resolver,
             token: OnceCell::new(),
-            identity: OnceCell::new(),
+            caller: OnceCell::new(),
             preauthenticated: false,
         }
     }
 
     /// Already authenticated (by an earlier middleware or a test).
-    pub(crate) fn authenticated(resolver: Rc<dyn Resolve<U>>, identity: Identity<U>) -> Self {
-        let mut lazy = LazyIdentity::new(resolver);
+    pub(crate) fn authenticated(resolver: Rc<dyn Resolve<U>>, caller: Caller<U>) -> Self {
+        let mut lazy = LazyCaller::new(resolver);
         lazy.preauthenticated = true;
-        let token = identity.token.clone();
+        let token = caller.token.clone();
         // Fresh cells: setting cannot fail.
         let _ = lazy.token.set(Ok(Some(token)));
-        let _ = lazy.identity.set(Ok(Some(Rc::new(identity))));
+        let _ = lazy.caller.set(Ok(Some(Rc::new(caller))));
         lazy
     }
 
-    pub(crate) fn messages(&self) -> &Messages {
-        self.resolver.messages()
+    /// `fault` as the answer, in the app's messages.
+    pub(crate) fn error(&self, fault: impl Into<Fault>) -> ApiError {
+        self.resolver.error(fault.into())
     }
 
     /// The verified token, without loading the user; then, for a token
@@ -99,7 +101,7 @@ impl<U: 'static> LazyIdentity<U> {
             .clone()
     }
 
-    fn csrf(&self, req: &HttpRequest) -> Result<(), ApiError> {
+    fn csrf(&self, req: &HttpRequest) -> Result<(), Fault> {
         if self.preauthenticated {
             return Ok(());
         }
@@ -108,8 +110,8 @@ impl<U: 'static> LazyIdentity<U> {
 
     /// The user and token, resolved once, the CSRF check of a token from a
     /// cookie included (see [`Resolve::user`]).
-    pub(crate) async fn identity(&self, req: &HttpRequest) -> Resolved<Rc<Identity<U>>> {
-        self.identity
+    pub(crate) async fn caller(&self, req: &HttpRequest) -> Resolved<Rc<Caller<U>>> {
+        self.caller
             .get_or_init(|| async {
                 match self.verified_token(req).await? {
                     None => Ok(None),
@@ -117,7 +119,7 @@ impl<U: 'static> LazyIdentity<U> {
                         .resolver
                         .user(req, token)
                         .await
-                        .map(|identity| Some(Rc::new(identity))),
+                        .map(|caller| Some(Rc::new(caller))),
                 }
             })
             .await
@@ -127,38 +129,38 @@ impl<U: 'static> LazyIdentity<U> {
 
 /// The type-erased [`JwtAuth`] the extractors call.
 pub(crate) trait Resolve<U> {
-    fn messages(&self) -> &Messages;
+    fn error(&self, fault: Fault) -> ApiError;
     fn token<'a>(&'a self, req: &'a HttpRequest) -> LocalBoxFuture<'a, Resolved<Token>>;
     /// The double-submit check, for a request its access cookie
     /// authenticated (cookie mode, no `Authorization` header).
-    fn csrf(&self, req: &HttpRequest) -> Result<(), ApiError>;
+    fn csrf(&self, req: &HttpRequest) -> Result<(), Fault>;
     fn user<'a>(
         &'a self,
         req: &'a HttpRequest,
         token: Token,
-    ) -> LocalBoxFuture<'a, Result<Identity<U>, ApiError>>;
+    ) -> LocalBoxFuture<'a, Result<Caller<U>, Fault>>;
 }
 
 impl<S: UserStore> Resolve<S::User> for JwtAuth<S> {
-    fn messages(&self) -> &Messages {
-        JwtAuth::messages(self)
+    fn error(&self, fault: Fault) -> ApiError {
+        JwtAuth::error(self, fault)
     }
 
     /// simplejwt's `get_header` / `get_raw_token` / `get_validated_token`,
-    /// then the token guards.
+    /// then the token checks.
     fn token<'a>(&'a self, req: &'a HttpRequest) -> LocalBoxFuture<'a, Resolved<Token>> {
         Box::pin(async move {
             let Some(token) = raw_auth_token(self, req)? else {
                 return Ok(None);
             };
-            self.check_token(&token, GuardPoint::Protected).await?;
+            self.check_token(&token, CheckPoint::Protected).await?;
             Ok(Some(token))
         })
     }
 
-    fn csrf(&self, req: &HttpRequest) -> Result<(), ApiError> {
-        if cookies::cookie_mode(self) && !has_header_token(self, req) {
-            cookies::check_csrf(req, JwtAuth::messages(self))
+    fn csrf(&self, req: &HttpRequest) -> Result<(), Fault> {
+        if self.cookie_mode() && !has_header_token(self, req) {
+            cookies::check_csrf(req)
         } else {
             Ok(())
         }
@@ -170,13 +172,13 @@ impl<S: UserStore> Resolve<S::User> for JwtAuth<S> {
         &'a self,
         req: &'a HttpRequest,
         token: Token,
-    ) -> LocalBoxFuture<'a, Result<Identity<S::User>, ApiError>> {
+    ) -> LocalBoxFuture<'a, Result<Caller<S::User>, Fault>> {
         Box::pin(async move {
             let user = load_user(self, &token).await?;
             // DRF's order: authentication, then CSRF, then anything else.
             Resolve::<S::User>::csrf(self, req)?;
             self.emit_authenticated(req, &user, &token).await?;
-            Ok(Identity::new(user, token))
+            Ok(Caller::new(user, token))
         })
     }
 }
@@ -186,24 +188,21 @@ impl<S: UserStore> Resolve<S::User> for JwtAuth<S> {
 pub(crate) async fn load_user<S: UserStore>(
     jwt: &JwtAuth<S>,
     token: &Token,
-) -> Result<S::User, ApiError> {
-    let messages = jwt.messages();
-    let id = token
-        .require_user_id()
-        .map_err(|_| ApiError::no_user_id(messages))?;
+) -> Result<S::User, Fault> {
+    let id = token.require_user_id().map_err(|_| Fault::no_user_id())?;
     let user = jwt
         .store()
         .find_by_id(id)
         .await
-        .map_err(|err| jwt.backend_failure(&err))?
-        .ok_or_else(|| ApiError::user_not_found(messages))?;
+        .map_err(|err| backend_failure(&err))?
+        .ok_or(Failure::UserNotFound)?;
     if !jwt.store().is_active(&user) {
-        return Err(ApiError::user_inactive(messages));
+        return Err(Failure::UserInactive.into());
     }
     if let Some(cut_off) = jwt.store().tokens_valid_since(&user)
         && token.issued_at().is_none_or(|issued| issued <= cut_off)
     {
-        return Err(ApiError::password_changed(messages));
+        return Err(Failure::PasswordChanged.into());
     }
     Ok(user)
 }
@@ -215,17 +214,16 @@ fn raw_auth_token<S: UserStore>(jwt: &JwtAuth<S>, req: &HttpRequest) -> Resolved
     if let Some(token) = header_token(jwt, req)? {
         return Ok(Some(token));
     }
-    if !cookies::cookie_mode(jwt) {
+    if !jwt.cookie_mode() {
         return Ok(None);
     }
     let Some(raw) = cookies::cookie(req, cookies::ACCESS_COOKIE) else {
         return Ok(None);
     };
-    let messages = JwtAuth::messages(jwt);
     let token = jwt
         .tokens()
         .verify_auth(raw)
-        .map_err(|rejection| ApiError::no_valid_token_type(messages, &rejection))?;
+        .map_err(|rejection| Fault::no_valid_token_type(&rejection))?;
     Ok(Some(token))
 }
 
@@ -237,10 +235,7 @@ fn header_token<S: UserStore>(jwt: &JwtAuth<S>, req: &HttpRequest) -> Resolved<T
     };
     match jwt.tokens().verify_auth(raw) {
         Ok(token) => Ok(Some(token)),
-        Err(rejection) => Err(ApiError::no_valid_token_type(
-            JwtAuth::messages(jwt),
-            &rejection,
-        )),
+        Err(rejection) => Err(Fault::no_valid_token_type(&rejection)),
     }
 }
 
@@ -254,7 +249,7 @@ pub(crate) fn presented_raw<'r, S: UserStore>(
     if let Ok(Some(raw)) = header_raw(jwt, req) {
         return Some(raw);
     }
-    if cookies::cookie_mode(jwt) {
+    if jwt.cookie_mode() {
         return cookies::cookie(req, cookies::ACCESS_COOKIE);
     }
     None
@@ -271,7 +266,7 @@ pub(crate) fn has_header_token<S: UserStore>(jwt: &JwtAuth<S>, req: &HttpRequest
 fn header_raw<'r, S: UserStore>(
     jwt: &JwtAuth<S>,
     req: &'r HttpRequest,
-) -> Result<Option<&'r str>, ApiError> {
+) -> Result<Option<&'r str>, Fault> {
     let Some(header) = req.headers().get(jwt.header_name()) else {
         return Ok(None);
     };
@@ -291,7 +286,7 @@ fn header_raw<'r, S: UserStore>(
         return Ok(None);
     }
     let (Some(raw), None) = (parts.next(), parts.next()) else {
-        return Err(ApiError::bad_authorization_header(JwtAuth::messages(jwt)));
+        return Err(Failure::BadAuthorizationHeader.into());
     };
     // A token is ASCII; anything else cannot verify.
     Ok(Some(std::str::from_utf8(raw).unwrap_or_default()))

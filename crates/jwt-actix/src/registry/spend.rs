@@ -5,24 +5,23 @@
 use jwt_core::Token;
 use jwt_registry::{RefreshPolicy, Spent, TokenRecord};
 
-use crate::auth::JwtAuth;
-use crate::error::ApiError;
+use super::calls::run;
+use crate::error::{Failure, Fault};
 use crate::settings::AuthSettings;
+use crate::state::JwtAuth;
 use crate::store::UserStore;
 
-use super::blocking;
-
-/// The policy of the `[auth]` settings (computed once, at build); `None`
-/// when nothing is to be checked. `reuse_detection` implies rotation
-/// (`AuthSettings::check`).
+/// The `[auth]` settings handed to the registry as its refresh policy
+/// (fixed at build); `None` when it checks nothing. `reuse_detection`
+/// implies rotation (`AuthSettings::check`).
 pub(crate) fn refresh_policy(settings: &AuthSettings) -> Option<RefreshPolicy> {
-    let policy = RefreshPolicy {
+    RefreshPolicy {
         single_use: settings.reuse_detection,
         grace: settings.reuse_grace_seconds,
         max_lifetime: (!settings.session_max_lifetime.is_zero())
             .then_some(settings.session_max_lifetime),
-    };
-    (policy.single_use || policy.max_lifetime.is_some()).then_some(policy)
+    }
+    .checking()
 }
 
 /// Spends `presented` (as sent: `raw`): `Ok` to go ahead; 401
@@ -32,7 +31,7 @@ pub(crate) async fn spend<S: UserStore>(
     jwt: &JwtAuth<S>,
     presented: &Token,
     raw: &str,
-) -> Result<(), ApiError> {
+) -> Result<(), Fault> {
     let (Some(registry), Some(policy)) = (jwt.registry().cloned(), jwt.refresh_policy()) else {
         return Ok(());
     };
@@ -40,12 +39,9 @@ pub(crate) async fn spend<S: UserStore>(
     let user = presented.user_id().map(ToString::to_string);
     // The registry logs a retry and a replay at `warn` and tells its
     // listeners.
-    let spent = blocking(jwt, move || {
-        registry.spend_refresh(&record, user.as_deref(), policy)
-    })
-    .await?;
+    let spent = run(move || registry.spend_refresh(&record, user.as_deref(), policy)).await?;
     match spent {
         Spent::Fresh | Spent::Retried { .. } => Ok(()),
-        Spent::Replayed { .. } | Spent::TooOld => Err(ApiError::token_expired(jwt.messages())),
+        Spent::Replayed { .. } | Spent::TooOld => Err(Failure::TokenExpired.into()),
     }
 }

@@ -1,30 +1,30 @@
-//! `JwtAuth`: everything the views, middleware and extractors share.
+//! `JwtAuth`: everything the views, middleware and extractors share. The
+//! ground floor of the crate: it knows the settings, the user store, the
+//! messages, the listeners and checks, and the registry, never the
+//! routes or the middleware built on it.
 
 use std::fmt;
+use std::future::{Ready, ready};
 use std::sync::Arc;
 
-use actix_web::HttpRequest;
+use actix_web::dev::Payload;
 use actix_web::http::header::HeaderName;
-use actix_web::web;
-use jwt_core::{RequestInfo, TokenService};
+use actix_web::{FromRequest, HttpRequest};
+use jwt_core::{Token, TokenService};
 use tokio::sync::OwnedSemaphorePermit;
 
-use crate::error::ApiError;
-use crate::events::{Listener, TokenObtained, TokenRefreshed, UserAuthenticated};
-use crate::guard::{GuardPoint, Refusal, TokenGuard};
+use crate::check::{CheckPoint, Refusal, TokenCheck};
+use crate::error::{ApiError, Failure, Fault};
+use crate::events::{Listener, TokenObtained, TokenRefreshed, UserAuthenticated, request_info};
 use crate::messages::Messages;
-use crate::middleware::JwtMiddleware;
 use crate::password_slots::{PasswordSlots, Shed};
-use crate::routes::TokenRoutes;
-use crate::settings::AuthSettings;
-use crate::store::{BackendError, UserStore};
-
-mod builder;
-
-pub use builder::JwtAuthBuilder;
+use crate::settings::{AuthSettings, Transport};
+use crate::store::{BackendError, UserStore, blocking};
 
 /// The token service, settings, user store, messages and listeners of an
-/// app: built once, cheap to clone into every worker.
+/// app: built once, cheap to clone into every worker. Handlers take it as
+/// an extractor (it is app data wherever the token routes are mounted;
+/// elsewhere add it with `App::app_data(jwt.clone())`).
 ///
 /// ```no_run
 /// # use jwt_actix::{JwtAuth, AuthSettings, UserStore};
@@ -41,27 +41,28 @@ pub struct JwtAuth<S: UserStore> {
     inner: Arc<Inner<S>>,
 }
 
-struct Inner<S: UserStore> {
-    tokens: TokenService,
-    settings: AuthSettings,
-    store: S,
-    messages: Messages,
-    listeners: Vec<Arc<dyn Listener<S::User>>>,
-    guards: Vec<Arc<dyn TokenGuard>>,
-    wants_authentications: bool,
-    password_slots: PasswordSlots,
-    header_name: HeaderName,
-    jwks: serde_json::Value,
+/// What [`JwtAuthBuilder`](crate::JwtAuthBuilder) fixes once.
+pub(crate) struct Inner<S: UserStore> {
+    pub(crate) tokens: TokenService,
+    pub(crate) settings: AuthSettings,
+    pub(crate) store: S,
+    pub(crate) messages: Arc<Messages>,
+    pub(crate) listeners: Vec<Arc<dyn Listener<S::User>>>,
+    pub(crate) checks: Vec<Arc<dyn TokenCheck>>,
+    pub(crate) wants_authentications: bool,
+    pub(crate) password_slots: PasswordSlots,
+    pub(crate) header_name: HeaderName,
+    pub(crate) jwks: serde_json::Value,
     #[cfg(feature = "registry")]
-    registry: Option<RegistryParts>,
+    pub(crate) registry: Option<RegistryParts>,
 }
 
+/// The registry and how `refresh/` spends refresh tokens in it.
 #[cfg(feature = "registry")]
-struct RegistryParts {
-    registry: jwt_registry::Registry,
-    background: Option<Arc<crate::registry::Background>>,
-    /// How `refresh/` spends refresh tokens; `None`: nothing to check.
-    refresh_policy: Option<jwt_registry::RefreshPolicy>,
+pub(crate) struct RegistryParts {
+    pub(crate) registry: jwt_registry::Registry,
+    /// `None`: nothing to check.
+    pub(crate) refresh_policy: Option<jwt_registry::RefreshPolicy>,
 }
 
 impl<S: UserStore> Clone for JwtAuth<S> {
@@ -73,6 +74,12 @@ impl<S: UserStore> Clone for JwtAuth<S> {
 }
 
 impl<S: UserStore> JwtAuth<S> {
+    pub(crate) fn from_inner(inner: Inner<S>) -> Self {
+        JwtAuth {
+            inner: Arc::new(inner),
+        }
+    }
+
     /// The token service.
     pub fn tokens(&self) -> &TokenService {
         &self.inner.tokens
@@ -83,6 +90,11 @@ impl<S: UserStore> JwtAuth<S> {
         &self.inner.settings
     }
 
+    /// Whether tokens travel in cookies (`[auth] transport = "cookie"`).
+    pub fn cookie_mode(&self) -> bool {
+        self.inner.settings.transport == Transport::Cookie
+    }
+
     /// The user store.
     pub fn store(&self) -> &S {
         &self.inner.store
@@ -91,6 +103,11 @@ impl<S: UserStore> JwtAuth<S> {
     /// The answers' texts.
     pub fn messages(&self) -> &Messages {
         &self.inner.messages
+    }
+
+    /// `fault` as the answer, worded with the app's messages.
+    pub fn error(&self, fault: impl Into<Fault>) -> ApiError {
+        ApiError::new(fault, Arc::clone(&self.inner.messages))
     }
 
     /// The token registry, when one is plugged in.
@@ -113,13 +130,8 @@ impl<S: UserStore> JwtAuth<S> {
     /// and stops their worker: call it once the server has stopped. Blocks.
     #[cfg(feature = "registry")]
     pub fn flush_registrations(&self) {
-        if let Some(background) = self
-            .inner
-            .registry
-            .as_ref()
-            .and_then(|parts| parts.background.as_ref())
-        {
-            background.flush();
+        if let Some(registry) = self.registry() {
+            registry.flush_registrations();
         }
     }
 
@@ -132,115 +144,85 @@ impl<S: UserStore> JwtAuth<S> {
         &self.inner.jwks
     }
 
-    /// The middleware that attaches the user to requests, lazily.
-    pub fn middleware(&self) -> JwtMiddleware<S> {
-        JwtMiddleware::new(self.clone())
-    }
-
-    /// The token routes (`obtain/`, `refresh/`, `verify/`), to mount under a
-    /// prefix; each can be replaced by the app's own handler.
-    pub fn token_routes(&self) -> TokenRoutes<S> {
-        TokenRoutes::new(self.clone())
-    }
-
     /// Checks a username and password: exactly one password check whether
     /// the user is unknown, inactive or the password wrong, and the same
     /// answer for all three. When every password-check slot is taken the
     /// login waits in a bounded queue, for a bounded time (`[auth]
     /// login_queue_length`, `login_queue_timeout`); past either it is
     /// answered 503 with `Retry-After`, and no password is checked.
-    pub async fn authenticate(&self, username: &str, password: &str) -> Result<S::User, ApiError> {
-        let messages = self.messages();
+    pub async fn authenticate(&self, username: &str, password: &str) -> Result<S::User, Fault> {
         let user = self
             .store()
             .find_by_username(username)
             .await
-            .map_err(|err| self.backend_failure(&err))?;
+            .map_err(|err| backend_failure(&err))?;
         let permit = self.password_slot().await?;
         let store = self.store().clone();
         let candidate = user.clone();
         let password = password.to_owned();
-        let matches = web::block(move || {
+        let matches = blocking(move || {
             let _permit = permit;
-            store.check_password(candidate.as_ref(), &password)
+            Ok::<_, BackendError>(store.check_password(candidate.as_ref(), &password))
         })
         .await
-        .map_err(|err| {
-            tracing::error!(error = %err, "password check failed to run");
-            ApiError::internal(messages)
-        })?;
+        .map_err(|err| backend_failure(&err))?;
         match user {
             Some(user) if matches && self.store().is_active(&user) => Ok(user),
-            _ => Err(ApiError::no_active_account(messages)),
+            _ => Err(Failure::NoActiveAccount.into()),
         }
     }
 
     /// A password-check slot; 503 with `Retry-After` when the queue is
     /// full or the wait too long.
-    async fn password_slot(&self) -> Result<OwnedSemaphorePermit, ApiError> {
+    async fn password_slot(&self) -> Result<OwnedSemaphorePermit, Fault> {
         let slots = &self.inner.password_slots;
         match slots.acquire().await {
             Ok(permit) => Ok(permit),
             Err(Shed::Closed) => {
                 tracing::error!("the password-check semaphore is closed");
-                Err(ApiError::internal(self.messages()))
+                Err(Failure::Internal.into())
             }
             Err(shed) => {
                 tracing::warn!(
                     ?shed,
                     "login refused: the password checks are overloaded (503)"
                 );
-                Err(ApiError::overloaded(self.messages(), slots.retry_after()))
+                Err(Fault::overloaded(slots.retry_after()))
             }
         }
     }
 
-    /// Logs a backend failure and turns it into the 503 or 500 answer.
-    pub fn backend_failure(&self, err: &BackendError) -> ApiError {
-        if err.is_unavailable() {
-            tracing::warn!(error = %err, "answering 503");
-            ApiError::unavailable(self.messages())
-        } else {
-            tracing::error!(error = %err, "answering 500");
-            ApiError::internal(self.messages())
-        }
-    }
-
-    /// Runs the token guards: 401 `token_expired` for a refused token, 503
-    /// (or 500) when a guard could not check.
-    pub async fn check_token(
-        &self,
-        token: &jwt_core::Token,
-        point: GuardPoint,
-    ) -> Result<(), ApiError> {
-        for guard in &self.inner.guards {
-            match guard.check(token, point).await {
+    /// Runs the token checks: 401 `token_expired` for a refused token, 503
+    /// (or 500) when a check could not be made.
+    pub async fn check_token(&self, token: &Token, point: CheckPoint) -> Result<(), Fault> {
+        for check in &self.inner.checks {
+            match check.check(token, point).await {
                 Ok(()) => {}
-                Err(Refusal::Expired) => return Err(ApiError::token_expired(self.messages())),
-                Err(Refusal::Failed(err)) => return Err(self.backend_failure(&err)),
+                Err(Refusal::Expired) => return Err(Failure::TokenExpired.into()),
+                Err(Refusal::Failed(err)) => return Err(backend_failure(&err)),
             }
         }
         Ok(())
     }
 
     /// Tells the listeners of an `obtain/`.
-    pub async fn emit_obtained(&self, event: &TokenObtained<S::User>) -> Result<(), ApiError> {
+    pub async fn emit_obtained(&self, event: &TokenObtained<S::User>) -> Result<(), Fault> {
         for listener in &self.inner.listeners {
             listener
                 .token_obtained(event)
                 .await
-                .map_err(|err| self.backend_failure(&err))?;
+                .map_err(|err| backend_failure(&err))?;
         }
         Ok(())
     }
 
     /// Tells the listeners of a `refresh/`.
-    pub async fn emit_refreshed(&self, event: &TokenRefreshed<S::User>) -> Result<(), ApiError> {
+    pub async fn emit_refreshed(&self, event: &TokenRefreshed<S::User>) -> Result<(), Fault> {
         for listener in &self.inner.listeners {
             listener
                 .token_refreshed(event)
                 .await
-                .map_err(|err| self.backend_failure(&err))?;
+                .map_err(|err| backend_failure(&err))?;
         }
         Ok(())
     }
@@ -250,8 +232,8 @@ impl<S: UserStore> JwtAuth<S> {
         &self,
         req: &HttpRequest,
         user: &S::User,
-        token: &jwt_core::Token,
-    ) -> Result<(), ApiError> {
+        token: &Token,
+    ) -> Result<(), Fault> {
         if !self.inner.wants_authentications {
             return Ok(());
         }
@@ -269,7 +251,7 @@ impl<S: UserStore> JwtAuth<S> {
             listener
                 .user_authenticated(&event)
                 .await
-                .map_err(|err| self.backend_failure(&err))?;
+                .map_err(|err| backend_failure(&err))?;
         }
         Ok(())
     }
@@ -277,6 +259,33 @@ impl<S: UserStore> JwtAuth<S> {
     /// Whether any listener is registered.
     pub fn has_listeners(&self) -> bool {
         !self.inner.listeners.is_empty()
+    }
+}
+
+/// Logs a backend failure and turns it into the 503 or 500 answer.
+pub fn backend_failure(err: &BackendError) -> Fault {
+    if err.is_unavailable() {
+        tracing::warn!(error = %err, "answering 503");
+        Failure::Unavailable.into()
+    } else {
+        tracing::error!(error = %err, "answering 500");
+        Failure::Internal.into()
+    }
+}
+
+/// The app's `JwtAuth`, from the app data the token routes register (or
+/// the app's own `App::app_data(jwt.clone())`); a 500, logged, without.
+impl<S: UserStore> FromRequest for JwtAuth<S> {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(req.app_data::<JwtAuth<S>>().cloned().ok_or_else(|| {
+            tracing::error!(
+                "a handler asked for JwtAuth where it is not app data: mount the token routes with JwtAuth::token_routes().configure(), or add App::app_data(jwt.clone())"
+            );
+            ApiError::english(Failure::Internal)
+        }))
     }
 }
 
@@ -288,14 +297,4 @@ impl<S: UserStore> fmt::Debug for JwtAuth<S> {
             .field("listeners", &self.inner.listeners.len())
             .finish_non_exhaustive()
     }
-}
-
-/// The framework-free description of an actix request: peer address and
-/// headers.
-pub fn request_info(req: &HttpRequest) -> RequestInfo {
-    let mut info = RequestInfo::new(req.peer_addr().map(|addr| addr.ip()));
-    for (name, value) in req.headers() {
-        info.push_header(name.as_str(), String::from_utf8_lossy(value.as_bytes()));
-    }
-    info
 }

@@ -1,19 +1,20 @@
-//! Building a [`JwtAuth`]: settings checked, the registry's parts
-//! started, everything fixed once.
+//! Building a [`JwtAuth`]: settings checked, the registry wired in as a
+//! token check and a listener, everything fixed once. The top floor: it
+//! knows the state it builds and the registry glue, and nothing imports it.
 
 use std::num::NonZeroUsize;
 use std::sync::Arc;
 
 use jwt_core::{SettingsError, TokenService};
 
-#[cfg(feature = "registry")]
-use super::RegistryParts;
-use super::{Inner, JwtAuth};
+use crate::check::TokenCheck;
 use crate::events::Listener;
-use crate::guard::TokenGuard;
 use crate::messages::Messages;
 use crate::password_slots::PasswordSlots;
-use crate::settings::AuthSettings;
+use crate::settings::{AuthSettings, Transport};
+#[cfg(feature = "registry")]
+use crate::state::RegistryParts;
+use crate::state::{Inner, JwtAuth};
 use crate::store::UserStore;
 
 /// Builds a [`JwtAuth`].
@@ -24,12 +25,10 @@ pub struct JwtAuthBuilder<S: UserStore> {
     store: S,
     messages: Messages,
     listeners: Vec<Arc<dyn Listener<S::User>>>,
-    guards: Vec<Arc<dyn TokenGuard>>,
+    checks: Vec<Arc<dyn TokenCheck>>,
     password_concurrency: Option<usize>,
     #[cfg(feature = "registry")]
     registry: Option<jwt_registry::Registry>,
-    #[cfg(feature = "registry")]
-    registration_queue: usize,
 }
 
 impl<S: UserStore> JwtAuthBuilder<S> {
@@ -45,10 +44,10 @@ impl<S: UserStore> JwtAuthBuilder<S> {
         self
     }
 
-    /// Adds a check of every verified token (the registry's force-expiry).
-    /// Defaults to none.
-    pub fn guard(mut self, guard: impl TokenGuard) -> Self {
-        self.guards.push(Arc::new(guard));
+    /// Adds a check of every verified token (the registry's force-expiry
+    /// is one). Defaults to none.
+    pub fn check(mut self, check: impl TokenCheck) -> Self {
+        self.checks.push(Arc::new(check));
         self
     }
 
@@ -71,16 +70,6 @@ impl<S: UserStore> JwtAuthBuilder<S> {
         self
     }
 
-    /// How many registrations may wait for the background worker
-    /// (`[registry] registration_parallel`); past it, `obtain/` and
-    /// `refresh/` wait (without blocking a worker thread) for room, so a
-    /// burst cannot grow memory without end. Defaults to 1024.
-    #[cfg(feature = "registry")]
-    pub fn registration_queue(mut self, jobs: usize) -> Self {
-        self.registration_queue = jobs.max(1);
-        self
-    }
-
     /// Checks the settings.
     #[cfg_attr(not(feature = "registry"), allow(unused_mut))]
     pub fn build(mut self) -> Result<JwtAuth<S>, SettingsError> {
@@ -93,7 +82,7 @@ impl<S: UserStore> JwtAuthBuilder<S> {
             Some("auth.reuse_detection")
         } else if !self.settings.session_max_lifetime.is_zero() {
             Some("auth.session_max_lifetime")
-        } else if self.settings.transport == crate::settings::Transport::Cookie {
+        } else if self.settings.transport == Transport::Cookie {
             // Page scripts cannot delete HttpOnly cookies: only a logout
             // route, which ends the session in the registry, can.
             Some("auth.transport")
@@ -110,53 +99,18 @@ impl<S: UserStore> JwtAuthBuilder<S> {
         let registry = match self.registry.take() {
             None => None,
             Some(registry) => {
-                if registry.leeway() < self.tokens.leeway() {
-                    return Err(SettingsError::new(
-                        "tokens.leeway",
-                        format!(
-                            "is {} s but the registry was built with {} s: pass it to RegistryBuilder::leeway, or a token inside the leeway could not be cut off",
-                            self.tokens.leeway().as_secs(),
-                            registry.leeway().as_secs()
-                        ),
-                    ));
-                }
-                let on_signal = registry.settings().registration_on_signal;
-                if registry.settings().expire_on_refresh && !on_signal {
-                    return Err(SettingsError::new(
-                        "registry.expire_on_refresh",
-                        "works only with registration_on_signal = true",
-                    ));
-                }
-                if self.settings.reuse_detection && !on_signal {
-                    return Err(SettingsError::new(
-                        "auth.reuse_detection",
-                        "works only with [registry] registration_on_signal = true",
-                    ));
-                }
-                let background = if registry.settings().registration_parallel {
-                    let worker = crate::registry::Background::start(self.registration_queue)
-                        .map_err(|err| {
-                            SettingsError::new(
-                                "registry.registration_parallel",
-                                format!("cannot start the worker: {err}"),
-                            )
-                        })?;
-                    Some(Arc::new(worker))
-                } else {
-                    None
-                };
-                self.guards.push(Arc::new(crate::registry::RegistryGuard {
+                let refresh_policy = crate::registry::refresh_policy(&self.settings);
+                registry.check_serves(self.tokens.leeway(), refresh_policy.as_ref())?;
+                self.checks.push(Arc::new(crate::registry::RegistryCheck {
                     registry: registry.clone(),
                 }));
                 self.listeners
-                    .push(Arc::new(crate::registry::RegistryListener {
+                    .push(Arc::new(crate::registry::RegistryRecorder {
                         registry: registry.clone(),
-                        background: background.clone(),
                     }));
                 Some(RegistryParts {
                     registry,
-                    background,
-                    refresh_policy: crate::registry::refresh_policy(&self.settings),
+                    refresh_policy,
                 })
             }
         };
@@ -175,22 +129,20 @@ impl<S: UserStore> JwtAuthBuilder<S> {
             .listeners
             .iter()
             .any(|listener| listener.wants_authentications());
-        Ok(JwtAuth {
-            inner: Arc::new(Inner {
-                tokens: self.tokens,
-                settings: self.settings,
-                store: self.store,
-                messages: self.messages,
-                listeners: self.listeners,
-                guards: self.guards,
-                wants_authentications,
-                password_slots,
-                header_name,
-                jwks,
-                #[cfg(feature = "registry")]
-                registry,
-            }),
-        })
+        Ok(JwtAuth::from_inner(Inner {
+            tokens: self.tokens,
+            settings: self.settings,
+            store: self.store,
+            messages: Arc::new(self.messages),
+            listeners: self.listeners,
+            checks: self.checks,
+            wants_authentications,
+            password_slots,
+            header_name,
+            jwks,
+            #[cfg(feature = "registry")]
+            registry,
+        }))
     }
 }
 
@@ -203,12 +155,10 @@ impl<S: UserStore> JwtAuth<S> {
             store,
             messages: Messages::default(),
             listeners: Vec::new(),
-            guards: Vec::new(),
+            checks: Vec::new(),
             password_concurrency: None,
             #[cfg(feature = "registry")]
             registry: None,
-            #[cfg(feature = "registry")]
-            registration_queue: 1024,
         }
     }
 }

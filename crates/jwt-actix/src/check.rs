@@ -8,8 +8,8 @@ use crate::store::BackendError;
 
 /// Where a token is being checked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum GuardPoint {
-    /// A protected route (the middleware's identity).
+pub enum CheckPoint {
+    /// A protected route (the middleware's caller).
     Protected,
     /// `refresh/`.
     Refresh,
@@ -17,7 +17,7 @@ pub enum GuardPoint {
     Verify,
 }
 
-/// Why a guard refused a token.
+/// Why a check refused a token.
 #[derive(Debug)]
 pub enum Refusal {
     /// The token is no longer valid (force-expired, or unknown where only
@@ -29,12 +29,12 @@ pub enum Refusal {
 
 /// Checks each token a request brings after its signature and claims are
 /// verified, before its user is loaded. Install with
-/// [`JwtAuthBuilder::guard`](crate::JwtAuthBuilder::guard).
-pub trait TokenGuard: Send + Sync + 'static {
+/// [`JwtAuthBuilder::check`](crate::JwtAuthBuilder::check).
+pub trait TokenCheck: Send + Sync + 'static {
     /// Lets the token through or refuses it.
     fn check<'a>(
         &'a self,
         token: &'a Token,
-        point: GuardPoint,
+        point: CheckPoint,
     ) -> LocalBoxFuture<'a, Result<(), Refusal>>;
 }
