@@ -9,8 +9,9 @@ for the module that defines the name, so `use crate::Thing` cannot hide an
 upward import behind the crate root. Inline modules (`mod tests { … }`) are
 modules of their own. Comments and string literals are ignored.
 
-    tools/module-cycles.py            # every crate under crates/
-    tools/module-cycles.py --graph    # also print each crate's edges
+    tools/module-cycles.py             # every crate under crates/
+    tools/module-cycles.py --graph     # also print each crate's edges
+    tools/module-cycles.py --self-test # shows it finds the cycles it should
 
 Exit status 1 lists each cycle found.
 """
@@ -242,30 +243,74 @@ def name(path):
     return "crate" + "".join("::" + s for s in path)
 
 
+def crate_cycles(src, show=False):
+    """The cycles of the crate whose sources are in `src`, as lines."""
+    mods = modules_of(src)
+    uses = collect(mods)
+    graph = {}
+    for mod, paths in uses.items():
+        for segs in paths:
+            for t in targets(mods, mod, segs):
+                if t != mod:
+                    graph.setdefault(mod, set()).add(t)
+    crate = src.parent.name
+    if show:
+        print(f"# {crate}")
+        for mod in sorted(graph):
+            print(f"  {name(mod)} -> {', '.join(sorted(name(t) for t in graph[mod]))}")
+    found = []
+    for comp in cycles(graph):
+        lines = [f"{crate}: cycle through {len(comp)} modules:"]
+        for mod in comp:
+            inside = sorted(name(t) for t in graph.get(mod, ()) if t in comp)
+            lines.append(f"  {name(mod)} -> {', '.join(inside)}")
+        found.append("\n".join(lines))
+    return found
+
+
+def self_test():
+    """Three small crates: two with a cycle (one hidden behind a re-export
+    of the crate root), one layered."""
+    import tempfile
+
+    cases = {
+        "direct": ({"lib.rs": "mod a;\nmod b;\n",
+                    "a.rs": "use crate::b::X;\npub struct Y;\n",
+                    "b.rs": "pub struct X;\nfn f() { let _ = super::a::Y; }\n"}, 1),
+        "reexport": ({"lib.rs": "mod a;\nmod b;\npub use a::Y;\n",
+                      "a.rs": "use crate::b::X;\npub struct Y;\n",
+                      "b.rs": "// crate::a::Y in a comment is no edge\npub struct X;\nuse crate::Y;\n"}, 1),
+        "layered": ({"lib.rs": "mod a;\nmod b;\npub use a::Y;\npub(crate) use b::X;\n",
+                     "a.rs": "pub struct Y;\n#[cfg(test)]\nmod tests { use super::*; use crate::b::X; }\n",
+                     "b.rs": "use crate::a::Y;\npub(crate) struct X(Y);\nconst S: &str = \"crate::b::X\";\n"}, 0),
+    }
+    failed = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for case, (files, expected) in cases.items():
+            src = Path(tmp) / case / "src"
+            src.mkdir(parents=True)
+            for file, text in files.items():
+                (src / file).write_text(text)
+            found = crate_cycles(src)
+            if len(found) != expected:
+                failed += 1
+                print(f"self-test {case}: expected {expected} cycle(s), found {len(found)}")
+    if failed:
+        sys.exit(1)
+    print("self-test: cycles found where they are, none where there are none")
+
+
 def main():
+    if "--self-test" in sys.argv:
+        self_test()
+        return
     show = "--graph" in sys.argv
-    bad = 0
+    found = []
     for src in sorted(ROOT.glob("crates/*/src")):
-        mods = modules_of(src)
-        uses = collect(mods)
-        graph = {}
-        for mod, paths in uses.items():
-            for segs in paths:
-                for t in targets(mods, mod, segs):
-                    if t != mod:
-                        graph.setdefault(mod, set()).add(t)
-        crate = src.parent.name
-        if show:
-            print(f"# {crate}")
-            for mod in sorted(graph):
-                print(f"  {name(mod)} -> {', '.join(sorted(name(t) for t in graph[mod]))}")
-        for comp in cycles(graph):
-            bad += 1
-            print(f"{crate}: cycle through {len(comp)} modules:")
-            for mod in comp:
-                inside = sorted(name(t) for t in graph.get(mod, ()) if t in comp)
-                print(f"  {name(mod)} -> {', '.join(inside)}")
-    if bad:
+        found += crate_cycles(src, show)
+    for cycle in found:
+        print(cycle)
+    if found:
         sys.exit(1)
     print("no module cycles")
 

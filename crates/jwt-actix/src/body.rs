@@ -8,7 +8,8 @@ use actix_web::web::{Bytes, BytesMut, Payload};
 use futures_util::StreamExt;
 use serde_json::{Map, Value};
 
-use crate::error::{Failure, Fault, FieldError};
+use crate::failure::{Failure, FieldError};
+use crate::fault::Fault;
 
 /// The fields of a request body: a JSON object, or form fields as strings
 /// (the last of repeated names wins, as Django's `QueryDict.get`).

@@ -10,7 +10,9 @@ use tokio::sync::OnceCell;
 
 use crate::check::CheckPoint;
 use crate::cookies;
-use crate::error::{ApiError, Failure, Fault};
+use crate::error::ApiError;
+use crate::failure::Failure;
+use crate::fault::Fault;
 use crate::state::{JwtAuth, backend_failure};
 use crate::store::UserStore;
 

@@ -20,8 +20,9 @@ use aws_lc_rs::rand::{SecureRandom, SystemRandom};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use crate::error::{CsrfReason, Failure, Fault};
 use crate::events::IssuedToken;
+use crate::failure::{CsrfReason, Failure};
+use crate::fault::Fault;
 use crate::state::JwtAuth;
 use crate::store::UserStore;
 

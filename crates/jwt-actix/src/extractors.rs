@@ -11,7 +11,9 @@ use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use jwt_core::Token;
 
 use crate::caller::{Caller, LazyCaller};
-use crate::error::{ApiError, Failure, Fault};
+use crate::error::ApiError;
+use crate::failure::Failure;
+use crate::fault::Fault;
 
 fn lazy<U: 'static>(req: &HttpRequest) -> Result<Rc<LazyCaller<U>>, ApiError> {
     req.extensions().get::<Rc<LazyCaller<U>>>().cloned().ok_or_else(|| {

@@ -4,6 +4,8 @@ use std::borrow::Cow;
 
 use jwt_core::ErrorKind;
 
+use crate::failure::FieldError;
+
 type Text = Cow<'static, str>;
 
 /// The messages of docs/http-api.md, in English by default. An app that answers
@@ -137,6 +139,21 @@ impl Default for Messages {
 }
 
 impl Messages {
+    /// The message for a refused field.
+    pub fn field_error<'m>(&'m self, error: &'m FieldError) -> &'m str {
+        match error {
+            FieldError::Required => &self.field_required,
+            FieldError::Blank => &self.field_blank,
+            FieldError::Null => &self.field_null,
+            FieldError::NotAString => &self.field_not_a_string,
+            FieldError::NullCharacters => &self.field_null_characters,
+            FieldError::NotABoolean => &self.field_not_a_boolean,
+            FieldError::TokenExpired => &self.token_expired,
+            FieldError::TokenInvalid => &self.token_invalid,
+            FieldError::Text(text) => text,
+        }
+    }
+
     /// The message for a token error of jwt-core.
     pub fn token_error(&self, kind: ErrorKind) -> &str {
         match kind {

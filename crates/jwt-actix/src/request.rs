@@ -5,7 +5,7 @@ use actix_web::HttpRequest;
 use actix_web::web::Payload;
 
 use crate::body::{FieldReader, Forms, RequestData, Trim};
-use crate::error::Fault;
+use crate::fault::Fault;
 use crate::state::JwtAuth;
 use crate::store::UserStore;
 

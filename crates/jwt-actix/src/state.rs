@@ -10,12 +10,15 @@ use std::sync::Arc;
 use actix_web::dev::Payload;
 use actix_web::http::header::HeaderName;
 use actix_web::{FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
 use jwt_core::{Token, TokenService};
 use tokio::sync::OwnedSemaphorePermit;
 
 use crate::check::{CheckPoint, Refusal, TokenCheck};
-use crate::error::{ApiError, Failure, Fault};
+use crate::error::ApiError;
 use crate::events::{Listener, TokenObtained, TokenRefreshed, UserAuthenticated, request_info};
+use crate::failure::Failure;
+use crate::fault::Fault;
 use crate::messages::Messages;
 use crate::password_slots::{PasswordSlots, Shed};
 use crate::settings::{AuthSettings, Transport};
@@ -205,26 +208,32 @@ impl<S: UserStore> JwtAuth<S> {
         Ok(())
     }
 
-    /// Tells the listeners of an `obtain/`.
-    pub async fn emit_obtained(&self, event: &TokenObtained<S::User>) -> Result<(), Fault> {
-        for listener in &self.inner.listeners {
-            listener
-                .token_obtained(event)
+    /// Tells the listeners `wanted` picks, in order, with `call`; the first
+    /// failure is the answer.
+    async fn tell<'a>(
+        &'a self,
+        wanted: impl Fn(&dyn Listener<S::User>) -> bool,
+        call: impl Fn(&'a dyn Listener<S::User>) -> ListenerCall<'a>,
+    ) -> Result<(), Fault> {
+        let listeners = self.inner.listeners.iter();
+        for listener in listeners.filter(|listener| wanted(listener.as_ref())) {
+            call(listener.as_ref())
                 .await
                 .map_err(|err| backend_failure(&err))?;
         }
         Ok(())
     }
 
+    /// Tells the listeners of an `obtain/`.
+    pub async fn emit_obtained(&self, event: &TokenObtained<S::User>) -> Result<(), Fault> {
+        self.tell(|_| true, |listener| listener.token_obtained(event))
+            .await
+    }
+
     /// Tells the listeners of a `refresh/`.
     pub async fn emit_refreshed(&self, event: &TokenRefreshed<S::User>) -> Result<(), Fault> {
-        for listener in &self.inner.listeners {
-            listener
-                .token_refreshed(event)
-                .await
-                .map_err(|err| backend_failure(&err))?;
-        }
-        Ok(())
+        self.tell(|_| true, |listener| listener.token_refreshed(event))
+            .await
     }
 
     /// Tells the listeners that want it of an authenticated request.
@@ -242,18 +251,11 @@ impl<S: UserStore> JwtAuth<S> {
             token: token.clone(),
             request: request_info(req),
         };
-        for listener in self
-            .inner
-            .listeners
-            .iter()
-            .filter(|l| l.wants_authentications())
-        {
-            listener
-                .user_authenticated(&event)
-                .await
-                .map_err(|err| backend_failure(&err))?;
-        }
-        Ok(())
+        self.tell(
+            |listener| listener.wants_authentications(),
+            |listener| listener.user_authenticated(&event),
+        )
+        .await
     }
 
     /// Whether any listener is registered.
@@ -261,6 +263,9 @@ impl<S: UserStore> JwtAuth<S> {
         !self.inner.listeners.is_empty()
     }
 }
+
+/// What telling one listener of one event comes to.
+type ListenerCall<'a> = LocalBoxFuture<'a, Result<(), BackendError>>;
 
 /// Logs a backend failure and turns it into the 503 or 500 answer.
 pub fn backend_failure(err: &BackendError) -> Fault {

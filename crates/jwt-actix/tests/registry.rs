@@ -479,7 +479,8 @@ async fn registry_listeners_hear_registrations_and_expiries() {
                 .unwrap()
                 .push(format!("connected {user_id} {}", tokens.len()));
         }
-        fn tokens_expired(&self, jtis: &[String], tree_affected: bool) {
+        fn tokens_expired(&self, jtis: &[String], reach: jwt_registry::Reach) {
+            let tree_affected = reach == jwt_registry::Reach::Tree;
             self.0
                 .lock()
                 .unwrap()

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use jwt_core::{RequestInfo, TokenService, TokenSettings};
 use jwt_device::{ConnectInterlocutor, recognize};
+use jwt_registry::pipeline::{ConnectingUser, RegisterPairs};
 use jwt_registry::{Context, Pair, Registry, RegistrySettings, Revocation, TokenRecord};
 
 /// A request: its name, User-Agent and other headers.
@@ -111,9 +112,13 @@ fn registration(c: &mut Criterion) {
     for db in jwt_registry::testing::databases("device_bench") {
         let with = open(
             &db.url,
-            &["register_pairs", "connecting_user", "connect_interlocutor"],
+            &[
+                RegisterPairs::NAME,
+                ConnectingUser::NAME,
+                ConnectInterlocutor::NAME,
+            ],
         );
-        let without = open(&db.url, &["register_pairs", "connecting_user"]);
+        let without = open(&db.url, &[RegisterPairs::NAME, ConnectingUser::NAME]);
         let context = || {
             let refresh = tokens.refresh_for_user(2).expect("mint");
             let access = tokens.access_from(&refresh).expect("derive");

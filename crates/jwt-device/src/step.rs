@@ -28,9 +28,14 @@ impl ConnectInterlocutor {
     }
 }
 
+impl ConnectInterlocutor {
+    /// The step's name in the `pipeline` setting.
+    pub const NAME: &'static str = "connect_interlocutor";
+}
+
 impl Step for ConnectInterlocutor {
     fn name(&self) -> &str {
-        "connect_interlocutor"
+        Self::NAME
     }
 
     fn run(&self, conn: &mut DbConnection, context: &mut Context) -> Result<(), DbError> {

@@ -46,7 +46,7 @@ mod record;
 mod refresh;
 mod registry;
 mod revocation;
-pub mod schema;
+mod schema;
 mod sessions;
 mod settings;
 #[cfg(feature = "testing")]

@@ -2,6 +2,7 @@
 
 use diesel::prelude::*;
 
+use crate::record::TokenRecord;
 use crate::schema::{jwt_token, jwt_token_user_connection};
 use crate::types::{JsonDoc, Moment, RowId};
 
@@ -21,6 +22,35 @@ pub(crate) struct NewToken<'a> {
     pub updated_at: Moment,
     pub root_id: Option<RowId>,
     pub user_id: Option<&'a str>,
+}
+
+impl<'a> NewToken<'a> {
+    /// The row of `record`, registered `now` with the id `id` in the login
+    /// `root`, under `parent`; `expired_at` is its own `exp` unless it is
+    /// born force-expired.
+    pub(crate) fn of(
+        record: &'a TokenRecord,
+        id: RowId,
+        parent: Option<RowId>,
+        root: RowId,
+        expired_at: Moment,
+        now: Moment,
+    ) -> Self {
+        NewToken {
+            id,
+            jti: &record.jti,
+            token_type: &record.token_type,
+            token_digest: &record.digest,
+            payload: JsonDoc(record.payload.clone()),
+            parent_id: parent,
+            expired_at,
+            internal_expired_at: record.expires_at,
+            created_at: now,
+            updated_at: now,
+            root_id: Some(root),
+            user_id: None,
+        }
+    }
 }
 
 /// A new row of `jwt_token_user_connection`.

@@ -84,9 +84,14 @@ pub struct RegisterPairs {
     rules: Rules,
 }
 
+impl RegisterPairs {
+    /// The step's name in the `pipeline` setting.
+    pub const NAME: &'static str = "register_pairs";
+}
+
 impl Step for RegisterPairs {
     fn name(&self) -> &str {
-        "register_pairs"
+        Self::NAME
     }
 
     fn run(&self, conn: &mut DbConnection, context: &mut Context) -> Result<(), DbError> {
@@ -107,9 +112,14 @@ impl Step for RegisterPairs {
 #[derive(Debug, Default)]
 pub struct ConnectingUser;
 
+impl ConnectingUser {
+    /// The step's name in the `pipeline` setting.
+    pub const NAME: &'static str = "connecting_user";
+}
+
 impl Step for ConnectingUser {
     fn name(&self) -> &str {
-        "connecting_user"
+        Self::NAME
     }
 
     fn run(&self, conn: &mut DbConnection, context: &mut Context) -> Result<(), DbError> {

@@ -95,7 +95,7 @@ impl Registry {
     pub fn register(&self, context: Context) -> Result<Context, DbError> {
         let context = self.inner.pipeline.run(&self.inner.db, context)?;
         if let Some(registration) = &context.registration {
-            self.after_expiry(&registration.revoked, &[], true);
+            self.after_expiry(&registration.revoked, &[], Reach::Tree);
         }
         for listener in &self.inner.listeners {
             if context.registration.is_some() {
@@ -120,17 +120,17 @@ impl Registry {
         reach: Reach,
         exclude: &[&str],
     ) -> Result<Vec<String>, DbError> {
-        let affect_tree = reach == Reach::Tree;
         let now = self.now();
         let rules = self.inner.rules;
         let spare = Spare {
             with_descendants: &[],
             only: exclude,
         };
-        let expired = self.inner.db.write(|conn| {
-            token_manager::expire_records(conn, tokens, affect_tree, spare, &rules, now)
-        })?;
-        self.after_expiry(&expired, &[], affect_tree);
+        let expired = self
+            .inner
+            .db
+            .write(|conn| token_manager::expire_records(conn, tokens, reach, spare, &rules, now))?;
+        self.after_expiry(&expired, &[], reach);
         Ok(jtis(&expired))
     }
 
@@ -162,7 +162,7 @@ impl Registry {
                 now,
             )
         })?;
-        self.after_expiry(&expired, &[], true);
+        self.after_expiry(&expired, &[], Reach::Tree);
         Ok(jtis(&expired))
     }
 
@@ -170,20 +170,19 @@ impl Registry {
     /// with [`Reach::Tree`], in short transactions) and says how many tokens
     /// that expired. `None` when there is no such token.
     pub fn expire_jti(&self, jti: &str, reach: Reach) -> Result<Option<usize>, DbError> {
-        let affect_tree = reach == Reach::Tree;
         let mut conn = self.inner.db.get()?;
         let Some(row) = token_manager::find_by_jti(&mut conn, jti)? else {
             return Ok(None);
         };
         drop(conn);
         let seeds = [jti];
-        let scope = if affect_tree {
+        let scope = if reach == Reach::Tree {
             self.mark_cut(&[row.root_id.unwrap_or(row.id)])?;
             Scope::FamiliesOfJtis(&seeds)
         } else {
             Scope::Jtis(&seeds)
         };
-        Ok(Some(self.expire_in_batches(scope, affect_tree)?))
+        Ok(Some(self.expire_in_batches(scope, reach)?))
     }
 
     /// Spends a refresh token of `user` presented to `refresh/` under
@@ -211,7 +210,7 @@ impl Registry {
             Err(DbError::Conflict) => spend()?,
             outcome => outcome?,
         };
-        self.after_expiry(&expired, &[], true);
+        self.after_expiry(&expired, &[], Reach::Tree);
         match &spent {
             Spent::Retried { expired } => {
                 tracing::warn!(
@@ -284,7 +283,7 @@ impl Registry {
     /// After a commit that force-expired `tokens` or cut users off: this
     /// process's list learns of them at once, and the listeners hear of
     /// them.
-    pub(super) fn after_expiry(&self, tokens: &[Revoked], users: &[CutOff], tree: bool) {
+    pub(super) fn after_expiry(&self, tokens: &[Revoked], users: &[CutOff], reach: Reach) {
         if tokens.is_empty() && users.is_empty() {
             return;
         }
@@ -294,7 +293,7 @@ impl Registry {
         if !tokens.is_empty() {
             let expired = jtis(tokens);
             for listener in &self.inner.listeners {
-                listener.tokens_expired(&expired, tree);
+                listener.tokens_expired(&expired, reach);
             }
         }
     }

@@ -2,6 +2,8 @@
 
 use serde::Deserialize;
 
+use crate::pipeline::{ConnectingUser, RegisterPairs};
+
 /// The `[registry]` section of docs/configuration.md.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -71,7 +73,7 @@ impl Default for RegistrySettings {
             expire_on_refresh: false,
             registration_on_signal: true,
             registration_parallel: false,
-            pipeline: vec!["register_pairs".into(), "connecting_user".into()],
+            pipeline: vec![RegisterPairs::NAME.into(), ConnectingUser::NAME.into()],
             require_registered: false,
             expire_requires_auth: false,
             revocation: Revocation::Cached,

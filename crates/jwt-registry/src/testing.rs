@@ -212,3 +212,8 @@ pub mod rows {
         active, collect_tree, expired, find_by_jti, find_by_user, status,
     };
 }
+
+/// The registry's tables as Diesel sees them, for the crate's benches.
+pub mod tables {
+    pub use crate::schema::{jwt_token, jwt_token_user_connection};
+}

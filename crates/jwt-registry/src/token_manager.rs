@@ -12,7 +12,7 @@ use crate::predicates::{force_expired, force_expired_sql};
 use crate::raw_sql::Statement;
 use crate::record::TokenRecord;
 use crate::schema::jwt_token;
-use crate::types::{JsonDoc, Moment, RowId};
+use crate::types::{Moment, RowId};
 
 mod logins;
 #[cfg(any(test, feature = "testing"))]
@@ -66,14 +66,14 @@ pub enum Reach {
     Tree,
 }
 
-/// Force-expires `tokens` — with `affect_tree`, their whole logins — but
+/// Force-expires `tokens` — with [`Reach::Tree`], their whole logins — but
 /// `spare`, and returns what it expired. A token the registry never saw
 /// gets a row, force-expired, so that a registration landing later cannot
 /// make it valid.
 pub(crate) fn expire_records(
     conn: &mut DbConnection,
     tokens: &[TokenRecord],
-    affect_tree: bool,
+    reach: Reach,
     spare: Spare<'_>,
     rules: &Rules,
     now: Moment,
@@ -89,20 +89,8 @@ pub(crate) fn expire_records(
         })
         .map(|record| {
             let id = RowId::new();
-            NewToken {
-                id,
-                jti: &record.jti,
-                token_type: &record.token_type,
-                token_digest: &record.digest,
-                payload: JsonDoc(record.payload.clone()),
-                parent_id: None,
-                expired_at: expiry::force_expired_at(now, record.expires_at),
-                internal_expired_at: record.expires_at,
-                created_at: now,
-                updated_at: now,
-                root_id: Some(id),
-                user_id: None,
-            }
+            let dead = expiry::force_expired_at(now, record.expires_at);
+            NewToken::of(record, id, None, id, dead, now)
         })
         .collect();
     let newly: Vec<(String, Moment)> = if unseen.is_empty() {
@@ -124,7 +112,7 @@ pub(crate) fn expire_records(
         .collect();
     expiry::announce(conn, &revoked, &[], now)?;
     let jtis: Vec<&str> = tokens.iter().map(|record| record.jti.as_str()).collect();
-    let scope = if affect_tree {
+    let scope = if reach == Reach::Tree {
         let roots: Vec<RowId> = jtis
             .iter()
             .map(|jti| root_of_jti(conn, jti))

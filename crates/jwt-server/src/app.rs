@@ -2,7 +2,9 @@
 
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::{App, HttpRequest, HttpResponse, web};
-use jwt_actix::{ApiError, Authenticated, Failure, Fault, JwtAuth, protected_resource};
+use jwt_actix::{
+    ApiError, Authenticated, Failure, Fault, JwtAuth, backend_failure, blocking, protected_resource,
+};
 use jwt_registry::db::Database;
 use serde_json::json;
 
@@ -48,15 +50,11 @@ async fn healthz(
     jwt: JwtAuth<DemoUserStore>,
 ) -> Result<HttpResponse, ApiError> {
     let db = db.into_inner();
-    match web::block(move || db.ping()).await {
-        Ok(Ok(())) => Ok(HttpResponse::Ok().json(json!({"status": "ok"}))),
-        Ok(Err(err)) => {
-            tracing::warn!(error = %err, "health check: database unreachable");
-            Err(jwt.error(Failure::Unavailable))
-        }
+    match blocking(move || db.ping()).await {
+        Ok(()) => Ok(HttpResponse::Ok().json(json!({"status": "ok"}))),
         Err(err) => {
-            tracing::error!(error = %err, "health check did not run");
-            Err(jwt.error(Failure::Internal))
+            tracing::warn!("health check failed");
+            Err(jwt.error(backend_failure(&err)))
         }
     }
 }

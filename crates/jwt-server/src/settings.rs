@@ -50,7 +50,7 @@ pub struct Settings {
 }
 
 /// The device registry's pipeline step, added to the default pipeline.
-pub const DEVICE_STEP: &str = "connect_interlocutor";
+pub const DEVICE_STEP: &str = jwt_device::ConnectInterlocutor::NAME;
 
 /// The default settings file, read when present.
 pub const DEFAULT_FILE: &str = "jwt.toml";

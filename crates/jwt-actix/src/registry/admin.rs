@@ -19,8 +19,10 @@ use serde_json::{Value, json};
 
 use super::calls::{RegistryOf, run};
 use crate::body::{FieldReader, RequestData};
-use crate::error::{ApiError, Failure, Fault, FieldError};
+use crate::error::ApiError;
 use crate::extractors::Authenticated;
+use crate::failure::{Failure, FieldError};
+use crate::fault::Fault;
 use crate::request::read_body;
 use crate::state::JwtAuth;
 use crate::store::UserStore;

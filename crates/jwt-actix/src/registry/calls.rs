@@ -11,7 +11,9 @@ use jwt_core::Token;
 use jwt_registry::db::DbError;
 use jwt_registry::{Need, Presented, Registry, Verdict};
 
-use crate::error::{ApiError, Failure, Fault};
+use crate::error::ApiError;
+use crate::failure::Failure;
+use crate::fault::Fault;
 use crate::state::{JwtAuth, backend_failure};
 use crate::store::{BackendError, UserStore, blocking};
 

@@ -7,8 +7,10 @@ use serde_json::json;
 
 use super::calls::{RegistryOf, run, verdict_job};
 use crate::body::{FieldReader, Trim};
-use crate::error::{ApiError, Fault, FieldError};
+use crate::error::ApiError;
 use crate::extractors::Authenticated;
+use crate::failure::FieldError;
+use crate::fault::Fault;
 use crate::request::read_body;
 use crate::state::JwtAuth;
 use crate::store::UserStore;

@@ -6,7 +6,8 @@ use jwt_core::Token;
 use jwt_registry::{RefreshPolicy, Spent, TokenRecord};
 
 use super::calls::run;
-use crate::error::{Failure, Fault};
+use crate::failure::Failure;
+use crate::fault::Fault;
 use crate::settings::AuthSettings;
 use crate::state::JwtAuth;
 use crate::store::UserStore;

@@ -13,8 +13,10 @@ pub use verify::verify;
 
 use actix_web::{HttpRequest, HttpResponse};
 
-use crate::error::{ApiError, Failure, Fault};
+use crate::error::ApiError;
 use crate::events::IssuedToken;
+use crate::failure::Failure;
+use crate::fault::Fault;
 use crate::state::JwtAuth;
 use crate::store::UserStore;
 

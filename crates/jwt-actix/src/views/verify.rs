@@ -5,7 +5,8 @@ use actix_web::{HttpRequest, HttpResponse};
 use serde_json::json;
 
 use crate::check::CheckPoint;
-use crate::error::{ApiError, Fault};
+use crate::error::ApiError;
+use crate::fault::Fault;
 use crate::request::read_token_field;
 use crate::state::JwtAuth;
 use crate::store::UserStore;

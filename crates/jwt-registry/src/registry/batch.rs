@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use super::Registry;
 use crate::db::{Database, DbConnection, DbError};
 use crate::expiry::{self, Scope, Spare};
+use crate::token_manager::Reach;
 
 /// How long one batch of a long job should hold the write lock.
 const BATCH_TARGET: Duration = Duration::from_millis(15);
@@ -81,7 +82,11 @@ impl Registry {
     /// Force-expires `scope` — returning how many tokens — in transactions of a few hundred tokens (the
     /// size adapts to keep each near [`BATCH_TARGET`]), pausing between
     /// them so that writers of other processes get the lock too.
-    pub(super) fn expire_in_batches(&self, scope: Scope<'_>, tree: bool) -> Result<usize, DbError> {
+    pub(super) fn expire_in_batches(
+        &self,
+        scope: Scope<'_>,
+        reach: Reach,
+    ) -> Result<usize, DbError> {
         let rules = self.inner.rules;
         let mut size = Batch::new();
         let mut expired = 0;
@@ -91,7 +96,7 @@ impl Registry {
             let batch = size.run(&self.inner.db, |conn| {
                 expiry::expire(conn, scope, Spare::default(), Some(rows), &rules, now)
             })?;
-            self.after_expiry(&batch, &[], tree);
+            self.after_expiry(&batch, &[], reach);
             // A user's tokens go a bounded number of logins at a time on
             // PostgreSQL: only an empty batch says they are all done.
             let done =

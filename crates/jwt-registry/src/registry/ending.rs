@@ -8,7 +8,7 @@ use crate::db::DbError;
 use crate::expiry::{self, CutOff, Scope, Spare};
 use crate::record::TokenRecord;
 use crate::sessions;
-use crate::token_manager;
+use crate::token_manager::{self, Reach};
 use crate::types::{Moment, RowId};
 
 /// What ending sessions or a user's tokens did.
@@ -67,7 +67,7 @@ impl Registry {
                 }
                 ended.sessions = 1;
                 self.mark_cut(&[id])?;
-                self.expire_in_batches(Scope::Families(&[id]), true)?
+                self.expire_in_batches(Scope::Families(&[id]), Reach::Tree)?
             }
             EndSessions::Others { current_jti } => {
                 let current = token_manager::root_of_jti(&mut conn, current_jti)?;
@@ -84,7 +84,7 @@ impl Registry {
                         user_id,
                         except: current,
                     },
-                    true,
+                    Reach::Tree,
                 )?
             }
             // The caller's own login, alive or not: its access token may
@@ -97,7 +97,7 @@ impl Registry {
                 };
                 ended.sessions = usize::from(alive.contains(&root));
                 self.mark_cut(&[root])?;
-                self.expire_in_batches(Scope::Families(&[root]), true)?
+                self.expire_in_batches(Scope::Families(&[root]), Reach::Tree)?
             }
             EndSessions::All => {
                 drop(conn);
@@ -108,7 +108,7 @@ impl Registry {
                         user_id,
                         except: None,
                     },
-                    true,
+                    Reach::Tree,
                 )?
             }
         };
@@ -123,8 +123,14 @@ impl Registry {
         let now = self.now();
         let rules = self.inner.rules;
         let (expired, roots) = self.inner.db.write(|conn| {
-            let expired =
-                token_manager::expire_records(conn, tokens, false, Spare::default(), &rules, now)?;
+            let expired = token_manager::expire_records(
+                conn,
+                tokens,
+                Reach::Token,
+                Spare::default(),
+                &rules,
+                now,
+            )?;
             let mut roots = Vec::new();
             for token in tokens {
                 roots.extend(token_manager::root_of_jti(conn, &token.jti)?);
@@ -132,7 +138,7 @@ impl Registry {
             expiry::mark_cut(conn, &roots, now)?;
             Ok::<_, DbError>((expired, roots))
         })?;
-        self.after_expiry(&expired, &[], false);
+        self.after_expiry(&expired, &[], Reach::Token);
         let mut conn = self.inner.db.get()?;
         let alive = sessions::alive_roots(&mut conn, user_id, self.horizon())?;
         drop(conn);
@@ -140,7 +146,8 @@ impl Registry {
             sessions: alive.iter().filter(|root| roots.contains(root)).count(),
             ..Ended::default()
         };
-        ended.expired = expired.len() + self.expire_in_batches(Scope::Families(&roots), true)?;
+        ended.expired =
+            expired.len() + self.expire_in_batches(Scope::Families(&roots), Reach::Tree)?;
         Ok(ended)
     }
 

@@ -3,6 +3,7 @@
 
 use crate::db::{DbConnection, DbError};
 use crate::pipeline::Context;
+use crate::token_manager::Reach;
 use crate::types::RowId;
 
 /// What the registry tells its listeners, after each transaction commits.
@@ -17,9 +18,9 @@ pub trait RegistryListener: Send + Sync + 'static {
         let _ = (user_id, tokens);
     }
 
-    /// Tokens were force-expired.
-    fn tokens_expired(&self, jtis: &[String], tree_affected: bool) {
-        let _ = (jtis, tree_affected);
+    /// Tokens were force-expired, as far as `reach` says.
+    fn tokens_expired(&self, jtis: &[String], reach: Reach) {
+        let _ = (jtis, reach);
     }
 
     /// A pipeline ran to the end.

@@ -15,7 +15,7 @@ use crate::expiry::{self, Revoked, Rules};
 use crate::models::{NewConnection, NewToken};
 use crate::record::Pair;
 use crate::schema::{jwt_token, jwt_token_user_connection};
-use crate::types::{JsonDoc, Moment, RowId};
+use crate::types::{Moment, RowId};
 
 /// What registering pairs did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -184,23 +184,15 @@ pub(crate) fn register(
         .map(|entry| {
             let record = entry.record;
             let jti = record.jti.as_str();
+            let expired_at = if dies.contains(jti) {
+                expiry::force_expired_at(now, record.expires_at)
+            } else {
+                record.expires_at
+            };
+            let parent = entry.parent.map(|parent| ids[parent]);
             NewToken {
-                id: ids[jti],
-                jti,
-                token_type: &record.token_type,
-                token_digest: &record.digest,
-                payload: JsonDoc(record.payload.clone()),
-                parent_id: entry.parent.map(|parent| ids[parent]),
-                expired_at: if dies.contains(jti) {
-                    expiry::force_expired_at(now, record.expires_at)
-                } else {
-                    record.expires_at
-                },
-                internal_expired_at: record.expires_at,
-                created_at: now,
-                updated_at: now,
-                root_id: Some(roots[jti]),
                 user_id: user.as_deref(),
+                ..NewToken::of(record, ids[jti], parent, roots[jti], expired_at, now)
             }
         })
         .collect();
