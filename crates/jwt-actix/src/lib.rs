@@ -87,13 +87,14 @@
 // The modules stand in floors and nothing imports upward
 // (tools/module-cycles.py checks it): failure, fault, error, body, check, events, messages,
 // password_slots, settings, store; then state (`JwtAuth`); then cookies,
-// request, caller, extractors, middleware, dangerous; then views and
+// request, credentials, caller, extractors, middleware, dangerous; then views and
 // registry; then routes; builder on top. docs/architecture.md draws it.
 mod body;
 mod builder;
 mod caller;
 mod check;
 mod cookies;
+mod credentials;
 pub mod dangerous;
 mod error;
 mod events;

@@ -175,6 +175,29 @@ impl<S: UserStore> JwtAuth<S> {
         }
     }
 
+    /// The user a verified token names, checked: present, active, and the
+    /// token not older than the user's cut-off (simplejwt's `get_user`, then
+    /// the tokens-valid-since check). Used by protected routes and
+    /// `refresh/`.
+    pub(crate) async fn load_user(&self, token: &Token) -> Result<S::User, Fault> {
+        let id = token.require_user_id().map_err(|_| Fault::no_user_id())?;
+        let user = self
+            .store()
+            .find_by_id(id)
+            .await
+            .map_err(|err| backend_failure(&err))?
+            .ok_or(Failure::UserNotFound)?;
+        if !self.store().is_active(&user) {
+            return Err(Failure::UserInactive.into());
+        }
+        if let Some(cut_off) = self.store().tokens_valid_since(&user)
+            && token.issued_at().is_none_or(|issued| issued <= cut_off)
+        {
+            return Err(Failure::PasswordChanged.into());
+        }
+        Ok(user)
+    }
+
     /// A password-check slot; 503 with `Retry-After` when the queue is
     /// full or the wait too long.
     async fn password_slot(&self) -> Result<OwnedSemaphorePermit, Fault> {

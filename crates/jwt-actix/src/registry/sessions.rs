@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 
 use super::calls::{RegistryOf, run};
 use crate::body::{FieldReader, Trim};
-use crate::caller::{has_header_token, presented_raw};
 use crate::cookies;
+use crate::credentials::{has_header_token, presented_raw};
 use crate::error::ApiError;
 use crate::extractors::Authenticated;
 use crate::failure::{Failure, FieldError};

@@ -8,7 +8,6 @@ use actix_web::{HttpRequest, HttpResponse};
 use serde_json::json;
 
 use super::{internal, issue};
-use crate::caller::load_user;
 use crate::check::CheckPoint;
 use crate::cookies::{self, Csrf};
 use crate::error::ApiError;
@@ -60,7 +59,7 @@ async fn refreshed<S: UserStore>(
         .verify(&raw, tokens.refresh_type())
         .map_err(|err| Fault::token(&err))?;
     jwt.check_token(&presented, CheckPoint::Refresh).await?;
-    let user = load_user(jwt, &presented).await?;
+    let user = jwt.load_user(&presented).await?;
     if cookie_mode {
         // After authentication, before anything is spent (DRF's order).
         cookies::check_csrf(req)?;
