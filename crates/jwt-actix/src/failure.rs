@@ -95,6 +95,14 @@ pub enum FieldError {
     TokenExpired,
     /// "Token is invalid or expired"
     TokenInvalid,
+    /// "\"{value}\" is not a valid choice."
+    InvalidChoice(String),
+    /// "Ensure this value is greater than or equal to {limit}."
+    TooSmall(i64),
+    /// "Ensure this value is less than or equal to {limit}."
+    TooLarge(i64),
+    /// "A valid integer is required."
+    NotAnInteger,
     /// A text of the app's own.
     Text(String),
 }

@@ -13,7 +13,7 @@ type Text = Cow<'static, str>;
 /// [`JwtAuth`](crate::JwtAuth); codes (`token_not_valid`, ...) never change.
 ///
 /// Placeholders in braces are filled in: `{reason}`, `{type}`, `{media_type}`,
-/// `{method}`.
+/// `{method}`, `{value}`, `{limit}`.
 ///
 /// ```
 /// use jwt_actix::Messages;
@@ -94,6 +94,14 @@ pub struct Messages {
     pub csrf_token_incorrect: Text,
     /// "You do not have permission to perform this action."
     pub permission_denied: Text,
+    /// "\"{value}\" is not a valid choice."
+    pub invalid_choice: Text,
+    /// "Ensure this value is greater than or equal to {limit}."
+    pub value_too_small: Text,
+    /// "Ensure this value is less than or equal to {limit}."
+    pub value_too_large: Text,
+    /// "A valid integer is required."
+    pub not_an_integer: Text,
 }
 
 impl Default for Messages {
@@ -134,14 +142,18 @@ impl Default for Messages {
             csrf_token_missing: "CSRF token missing.".into(),
             csrf_token_incorrect: "CSRF token incorrect.".into(),
             permission_denied: "You do not have permission to perform this action.".into(),
+            invalid_choice: "\"{value}\" is not a valid choice.".into(),
+            value_too_small: "Ensure this value is greater than or equal to {limit}.".into(),
+            value_too_large: "Ensure this value is less than or equal to {limit}.".into(),
+            not_an_integer: "A valid integer is required.".into(),
         }
     }
 }
 
 impl Messages {
     /// The message for a refused field.
-    pub fn field_error<'m>(&'m self, error: &'m FieldError) -> &'m str {
-        match error {
+    pub fn field_error<'m>(&'m self, error: &'m FieldError) -> Cow<'m, str> {
+        let text: &str = match error {
             FieldError::Required => &self.field_required,
             FieldError::Blank => &self.field_blank,
             FieldError::Null => &self.field_null,
@@ -151,7 +163,18 @@ impl Messages {
             FieldError::TokenExpired => &self.token_expired,
             FieldError::TokenInvalid => &self.token_invalid,
             FieldError::Text(text) => text,
-        }
+            FieldError::InvalidChoice(value) => {
+                return fill(&self.invalid_choice, "value", value).into();
+            }
+            FieldError::TooSmall(limit) => {
+                return fill(&self.value_too_small, "limit", &limit.to_string()).into();
+            }
+            FieldError::TooLarge(limit) => {
+                return fill(&self.value_too_large, "limit", &limit.to_string()).into();
+            }
+            FieldError::NotAnInteger => &self.not_an_integer,
+        };
+        text.into()
     }
 
     /// The message for a token error of jwt-core.

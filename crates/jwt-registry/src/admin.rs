@@ -54,7 +54,7 @@ impl TokenState {
     fn of(token: &StoredToken, horizon: Moment) -> TokenState {
         if token.is_force_expired() {
             TokenState::ForceExpired
-        } else if token.internal_expired_at <= horizon {
+        } else if token.is_expired(horizon) {
             TokenState::Expired
         } else {
             TokenState::Active

@@ -61,8 +61,8 @@ pub use pipeline::{Context, Pipeline, Step};
 pub use record::{Pair, Presented, TokenRecord, hex};
 pub use refresh::{RefreshPolicy, Spent};
 pub use registry::{
-    Cleanup, EndSessions, Ended, Issued, MIGRATIONS, OpenError, Registry, RegistryBuilder,
-    RegistryListener, Rotation,
+    Admission, Cleanup, EndSessions, Ended, Gate, Issued, MIGRATIONS, OpenError, Registry,
+    RegistryBuilder, RegistryListener, Rotation,
 };
 pub use revocation::POSTGRES_DELAY;
 pub use sessions::{Session, SessionDetails, SessionDetailsSource};

@@ -91,7 +91,7 @@ pub struct StoredToken {
 impl StoredToken {
     /// Force-expired: `expired_at < internal_expired_at` (no clock involved).
     pub fn is_force_expired(&self) -> bool {
-        self.expired_at < self.internal_expired_at
+        crate::predicates::is_force_expired(self.expired_at, self.internal_expired_at)
     }
 
     /// Refused by verification at `horizon` (now − leeway): force-expired,

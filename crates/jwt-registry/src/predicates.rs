@@ -5,7 +5,9 @@
 //! (`expired_at` was moved before its own expiry; no clock involved). It is
 //! *accepted* at `horizon` (now − leeway) when it is not force-expired and
 //! its own expiry is after the horizon. The Diesel expressions serve the
-//! query builder, the SQL texts the statements written in SQL.
+//! query builder, the SQL texts the statements written in SQL. The partial
+//! indexes of the migrations (`migrations/registry/*/…_login_roots`) repeat
+//! [`accepted`]'s first half: change both together.
 
 use diesel::prelude::*;
 
@@ -35,6 +37,21 @@ pub(crate) fn not_force_expired() -> NotForceExpired {
 /// Accepted by verification at `horizon` (now − leeway).
 pub(crate) fn accepted(horizon: Moment) -> Accepted {
     not_force_expired().and(jwt_token::internal_expired_at.gt(horizon))
+}
+
+/// [`force_expired`] of a row read into memory.
+pub(crate) fn is_force_expired(expired_at: Moment, internal_expired_at: Moment) -> bool {
+    expired_at < internal_expired_at
+}
+
+/// The type of [`refused`].
+pub(crate) type Refused =
+    diesel::dsl::Or<ForceExpired, diesel::dsl::LtEq<jwt_token::internal_expired_at, Moment>>;
+
+/// Refused by verification at `horizon` (now − leeway): force-expired, or
+/// its own expiry at or before the horizon. The opposite of [`accepted`].
+pub(crate) fn refused(horizon: Moment) -> Refused {
+    force_expired().or(jwt_token::internal_expired_at.le(horizon))
 }
 
 /// [`force_expired`] in SQL, for a row of `jwt_token` named `row` (a table

@@ -19,6 +19,7 @@ use crate::settings::RegistrySettings;
 use crate::token_manager::{self, Need, Reach, Verdict};
 use crate::types::Moment;
 
+mod admission;
 mod archive;
 mod background;
 mod batch;
@@ -27,6 +28,7 @@ mod ending;
 mod issued;
 mod listener;
 
+pub use admission::{Admission, Gate};
 pub use builder::{OpenError, RegistryBuilder};
 pub use ending::{EndSessions, Ended};
 pub use issued::{Issued, Rotation};
@@ -137,14 +139,15 @@ impl Registry {
     /// `expire_on_refresh`: after a refresh registered `new` (derived from
     /// `refresh`), force-expires the rest of the login — but `new` and
     /// whatever was derived from it (a later refresh whose registration
-    /// landed first), and `refresh` itself when `keep_refresh` (without
-    /// rotation it stays in use). One transaction.
+    /// landed first), and `refresh` itself when it was [`Rotation::Kept`]
+    /// (without rotation it stays in use). One transaction.
     pub fn expire_rest_of_login(
         &self,
         refresh: &str,
         new: &[&str],
-        keep_refresh: bool,
+        rotation: Rotation,
     ) -> Result<Vec<String>, DbError> {
+        let keep_refresh = rotation == Rotation::Kept;
         let now = self.now();
         let rules = self.inner.rules;
         let kept = [refresh];

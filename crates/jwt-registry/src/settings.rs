@@ -47,8 +47,8 @@ pub struct RegistrySettings {
 pub enum Revocation {
     /// An in-memory list of force-expired tokens, kept in step with the
     /// database: on SQLite checked against `PRAGMA data_version` at each
-    /// request; on PostgreSQL updated by `LISTEN`/`NOTIFY` (and reloaded
-    /// every few seconds).
+    /// request; on PostgreSQL updated by `LISTEN`/`NOTIFY` (reloaded whole
+    /// only after the listener lost the database).
     #[default]
     Cached,
     /// A query per request.

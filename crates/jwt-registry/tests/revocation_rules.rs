@@ -282,7 +282,7 @@ fn expire_on_refresh_spares_what_was_derived_from_the_new_tokens() {
             .unwrap();
         let new: Vec<&str> = second_new.iter().map(String::as_str).collect();
         registry
-            .expire_rest_of_login(r1.jti(), &new, false)
+            .expire_rest_of_login(r1.jti(), &new, jwt_registry::Rotation::Rotated)
             .unwrap();
         // ... then the first's.
         registry
@@ -290,7 +290,7 @@ fn expire_on_refresh_spares_what_was_derived_from_the_new_tokens() {
             .unwrap();
         let new: Vec<&str> = first_new.iter().map(String::as_str).collect();
         registry
-            .expire_rest_of_login(r0.jti(), &new, false)
+            .expire_rest_of_login(r0.jti(), &new, jwt_registry::Rotation::Rotated)
             .unwrap();
         for (token, what) in [(&r2, "R2"), (&a2, "A2")] {
             assert_eq!(

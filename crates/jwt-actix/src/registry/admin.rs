@@ -11,8 +11,10 @@
 //! | `POST admin/tokens/{jti}/expire/` `{"affect_tree": bool = false}` | 200 `{"expired": n}`; 404 |
 //! | `POST admin/users/{user_id}/expire/` | 200 `{"expired": n}` |
 
+use actix_web::dev::Payload as DevPayload;
 use actix_web::web::{self, Payload};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{FromRequest, HttpRequest, HttpResponse};
+use futures_util::future::LocalBoxFuture;
 use jwt_registry::types::Moment;
 use jwt_registry::{Reach, TokenInfo, TokenQuery, TokenState};
 use serde_json::{Value, json};
@@ -32,12 +34,32 @@ pub const DEFAULT_LIMIT: u32 = 100;
 /// The largest `limit` accepted.
 pub const MAX_LIMIT: u32 = 1000;
 
-/// `Ok` for an administrator's request; 403 for anyone else.
-fn admin<S: UserStore>(jwt: &JwtAuth<S>, auth: &Authenticated<S::User>) -> Result<(), Fault> {
-    if jwt.store().is_admin(auth.user()) {
-        Ok(())
-    } else {
-        Err(Failure::PermissionDenied.into())
+/// An administrator's request, as the app designates them
+/// ([`UserStore::is_admin`]): 401 without credentials, 403 for anyone else.
+pub struct Administrator<S: UserStore>(Authenticated<S::User>);
+
+impl<S: UserStore> Administrator<S> {
+    /// The administrator.
+    pub fn user(&self) -> &S::User {
+        self.0.user()
+    }
+}
+
+impl<S: UserStore> FromRequest for Administrator<S> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut DevPayload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let auth = Authenticated::<S::User>::extract(&req).await?;
+            let jwt = JwtAuth::<S>::extract(&req).await?;
+            if jwt.store().is_admin(auth.user()) {
+                Ok(Administrator(auth))
+            } else {
+                Err(jwt.error(Failure::PermissionDenied))
+            }
+        })
     }
 }
 
@@ -64,50 +86,33 @@ fn token_json(token: &TokenInfo) -> Value {
 fn token_query(req: &HttpRequest) -> Result<TokenQuery, Fault> {
     let params = RequestData::from_form(req.query_string().as_bytes());
     let text = |name: &str| params.get(name).and_then(Value::as_str).map(str::to_owned);
-    let mut errors: Vec<(&str, String)> = Vec::new();
-    let text_errors = |errors: Vec<(&str, String)>| {
-        Fault::invalid_fields(
-            errors
-                .into_iter()
-                .map(|(name, text)| (name.to_owned(), FieldError::Text(text)))
-                .collect(),
-        )
-    };
+    let mut errors: Vec<(String, FieldError)> = Vec::new();
     let state = match text("state").as_deref() {
         None | Some("" | "all") => None,
         Some(name) => TokenState::parse(name).or_else(|| {
-            errors.push(("state", format!("\"{name}\" is not a valid choice.")));
+            errors.push(("state".into(), FieldError::InvalidChoice(name.to_owned())));
             None
         }),
     };
-    let mut number = |name: &'static str, default: u32, max: u32| match text(name) {
-        None => default,
-        Some(value) => match value.trim().parse::<i64>() {
-            Ok(number) if number < 0 => {
-                errors.push((
-                    name,
-                    "Ensure this value is greater than or equal to 0.".to_owned(),
-                ));
-                default
-            }
-            Ok(number) if number <= i64::from(max) => u32::try_from(number).unwrap_or(default),
-            Ok(_) => {
-                errors.push((
-                    name,
-                    format!("Ensure this value is less than or equal to {max}."),
-                ));
-                default
-            }
-            Err(_) => {
-                errors.push((name, "A valid integer is required.".to_owned()));
-                default
-            }
-        },
+    let mut number = |name: &'static str, default: u32, max: u32| {
+        let refused = match text(name) {
+            None => return default,
+            Some(value) => match value.trim().parse::<i64>() {
+                Ok(number) if number < 0 => FieldError::TooSmall(0),
+                Ok(number) if number <= i64::from(max) => {
+                    return u32::try_from(number).unwrap_or(default);
+                }
+                Ok(_) => FieldError::TooLarge(i64::from(max)),
+                Err(_) => FieldError::NotAnInteger,
+            },
+        };
+        errors.push((name.into(), refused));
+        default
     };
     let limit = number("limit", DEFAULT_LIMIT, MAX_LIMIT);
     let offset = number("offset", 0, u32::MAX);
     if !errors.is_empty() {
-        return Err(text_errors(errors));
+        return Err(Fault::invalid_fields(errors));
     }
     Ok(TokenQuery {
         state,
@@ -124,11 +129,10 @@ pub async fn admin_user_tokens<S: UserStore>(
     jwt: JwtAuth<S>,
     registry: RegistryOf<S>,
     req: HttpRequest,
-    auth: Authenticated<S::User>,
+    _admin: Administrator<S>,
     user_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let answer = async {
-        admin(&jwt, &auth)?;
         let query = token_query(&req)?;
         let registry = registry.cloned();
         let user_id = user_id.into_inner();
@@ -146,11 +150,10 @@ pub async fn admin_user_tokens<S: UserStore>(
 pub async fn admin_token<S: UserStore>(
     jwt: JwtAuth<S>,
     registry: RegistryOf<S>,
-    auth: Authenticated<S::User>,
+    _admin: Administrator<S>,
     jti: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let answer = async {
-        admin(&jwt, &auth)?;
         let registry = registry.cloned();
         let jti = jti.into_inner();
         let found = run(move || registry.token_tree(&jti)).await?;
@@ -172,12 +175,11 @@ pub async fn admin_expire_token<S: UserStore>(
     jwt: JwtAuth<S>,
     registry: RegistryOf<S>,
     req: HttpRequest,
-    auth: Authenticated<S::User>,
+    _admin: Administrator<S>,
     jti: web::Path<String>,
     payload: Payload,
 ) -> Result<HttpResponse, ApiError> {
     let answer = async {
-        admin(&jwt, &auth)?;
         let data = read_body(&jwt, &req, payload).await?;
         let mut fields = FieldReader::new(&data);
         let affect_tree = fields.boolean("affect_tree", false);
@@ -204,10 +206,9 @@ pub async fn admin_expire_token<S: UserStore>(
 pub async fn admin_expire_user<S: UserStore>(
     jwt: JwtAuth<S>,
     registry: RegistryOf<S>,
-    auth: Authenticated<S::User>,
+    _admin: Administrator<S>,
     user_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    admin(&jwt, &auth).map_err(|fault| jwt.error(fault))?;
     let registry = registry.cloned();
     let user_id = user_id.into_inner();
     let ended = run(move || registry.expire_user(&user_id))

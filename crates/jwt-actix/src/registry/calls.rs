@@ -9,7 +9,7 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
 use jwt_core::Token;
 use jwt_registry::db::DbError;
-use jwt_registry::{Need, Presented, Registry, Verdict};
+use jwt_registry::{Presented, Registry};
 
 use crate::error::ApiError;
 use crate::failure::Failure;
@@ -80,13 +80,13 @@ pub(crate) async fn run<T: Send + 'static>(
     blocking(work).await.map_err(|err| backend_failure(&err))
 }
 
-/// The registry's word on a verified token — its row, and its user's
-/// cut-off — as a blocking job, to run off the executor.
-pub(crate) fn verdict_job(
+/// `ask` of the registry about a verified token (its `jti`, user and
+/// `iat`), as a blocking job, to run off the executor.
+pub(crate) fn presented_job<T>(
     registry: &Registry,
     token: &Token,
-    need: Need,
-) -> impl FnOnce() -> Result<Verdict, DbError> + Send + 'static {
+    ask: impl FnOnce(&Registry, &Presented<'_>) -> Result<T, DbError> + Send + 'static,
+) -> impl FnOnce() -> Result<T, DbError> + Send + 'static {
     let registry = registry.clone();
     let jti = token.jti().to_owned();
     let user = token.user_id().map(ToString::to_string);
@@ -97,6 +97,6 @@ pub(crate) fn verdict_job(
             user_id: user.as_deref(),
             issued_at,
         };
-        registry.verdict(&presented, need)
+        ask(&registry, &presented)
     }
 }

@@ -2,16 +2,15 @@
 
 use futures_util::future::LocalBoxFuture;
 use jwt_core::Token;
-use jwt_registry::{Need, OnDbDown, Registry, Verdict};
+use jwt_registry::{Admission, Gate, Registry};
 
-use super::calls::verdict_job;
+use super::calls::presented_job;
 use crate::check::{CheckPoint, Refusal, TokenCheck};
 use crate::store::blocking;
 
-/// Refuses force-expired tokens, tokens issued before their user's cut-off
-/// ("log out everywhere"), and, with `require_registered`, unknown ones.
-/// On protected routes an unreachable registry follows `on_db_down`; token
-/// views always answer 503 then.
+/// Asks the registry whether each verified token gets in
+/// ([`Registry::admit`]): force-expired tokens, tokens issued before their
+/// user's cut-off and (with `require_registered`) unknown ones are refused.
 pub(crate) struct RegistryCheck {
     pub(crate) registry: Registry,
 }
@@ -23,25 +22,16 @@ impl TokenCheck for RegistryCheck {
         point: CheckPoint,
     ) -> LocalBoxFuture<'a, Result<(), Refusal>> {
         Box::pin(async move {
-            let settings = self.registry.settings();
-            let require = settings.require_registered;
-            let need = if require {
-                Need::Registration
-            } else {
-                Need::Refusal
+            let gate = match point {
+                CheckPoint::Protected => Gate::Protected,
+                CheckPoint::Refresh | CheckPoint::Verify => Gate::TokenView,
             };
-            match blocking(verdict_job(&self.registry, token, need)).await {
-                Ok(Verdict::ForceExpired | Verdict::CutOff) => Err(Refusal::Expired),
-                Ok(Verdict::Unknown) if require => Err(Refusal::Expired),
-                Ok(_) => Ok(()),
-                Err(_)
-                    if point == CheckPoint::Protected && settings.on_db_down == OnDbDown::Allow =>
-                {
-                    tracing::warn!(
-                        "registry unreachable: letting a verified token through (on_db_down = allow)"
-                    );
-                    Ok(())
-                }
+            let admit = presented_job(&self.registry, token, move |registry, presented| {
+                registry.admit(presented, gate)
+            });
+            match blocking(admit).await {
+                Ok(Admission::Admitted) => Ok(()),
+                Ok(Admission::Refused) => Err(Refusal::Expired),
                 Err(err) => Err(Refusal::Failed(err)),
             }
         })

@@ -2,10 +2,10 @@
 
 use actix_web::web::Payload;
 use actix_web::{FromRequest, HttpRequest, HttpResponse};
-use jwt_registry::{Need, Reach, TokenRecord, Verdict};
+use jwt_registry::{Reach, TokenRecord};
 use serde_json::json;
 
-use super::calls::{RegistryOf, run, verdict_job};
+use super::calls::{RegistryOf, presented_job, run};
 use crate::body::{FieldReader, Trim};
 use crate::error::ApiError;
 use crate::extractors::Authenticated;
@@ -49,12 +49,17 @@ async fn expired<S: UserStore>(
             .tokens()
             .verify_any(raw, jwt.tokens().token_types())
             .ok();
-        let verdict = match &token {
-            Some(token) => run(verdict_job(registry, token, Need::Registration)).await?,
-            None => Verdict::ForceExpired,
+        let expirable = match &token {
+            Some(token) => {
+                run(presented_job(registry, token, |registry, presented| {
+                    registry.expirable(presented)
+                }))
+                .await?
+            }
+            None => false,
         };
-        match (token, verdict) {
-            (Some(token), Verdict::Registered | Verdict::Unknown) => target = Some(token),
+        match token {
+            Some(token) if expirable => target = Some(token),
             _ => fields.refuse("token", FieldError::TokenExpired),
         }
     }
@@ -62,10 +67,9 @@ async fn expired<S: UserStore>(
 
     if registry.settings().expire_requires_auth {
         let auth = Authenticated::<S::User>::extract(req).await?;
-        let same_user = token
-            .user_id()
-            .is_some_and(|id| *id == jwt.store().user_id(auth.user()));
-        if !same_user {
+        let owner = token.user_id().map(ToString::to_string);
+        let caller = jwt.store().user_id(auth.user()).to_string();
+        if !registry.may_expire(owner.as_deref(), Some(&caller)) {
             return Err(Fault::invalid_fields(vec![(
                 "token".to_owned(),
                 FieldError::TokenExpired,

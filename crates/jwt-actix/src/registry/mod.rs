@@ -27,7 +27,8 @@ mod sessions;
 mod spend;
 
 pub use admin::{
-    DEFAULT_LIMIT, MAX_LIMIT, admin_expire_token, admin_expire_user, admin_token, admin_user_tokens,
+    Administrator, DEFAULT_LIMIT, MAX_LIMIT, admin_expire_token, admin_expire_user, admin_token,
+    admin_user_tokens,
 };
 pub use calls::RegistryOf;
 pub(crate) use check::RegistryCheck;

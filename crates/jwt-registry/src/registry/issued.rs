@@ -94,8 +94,7 @@ impl Registry {
         self.register(context)?;
         if let (Some(refreshed), true) = (&issued.refreshed, settings.expire_on_refresh) {
             let new: Vec<&str> = new.iter().map(String::as_str).collect();
-            let keep = refreshed.rotation == Rotation::Kept;
-            self.expire_rest_of_login(&refreshed.jti, &new, keep)?;
+            self.expire_rest_of_login(&refreshed.jti, &new, refreshed.rotation)?;
         }
         Ok(())
     }

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::{DbConnection, DbError};
 use crate::models::StoredToken;
-use crate::predicates::{accepted, force_expired};
+use crate::predicates::{accepted, refused};
 use crate::raw_sql::{Statement, tree_cte};
 use crate::schema::{jwt_token, jwt_token_user_connection};
 use crate::types::{Moment, RowId, sql};
@@ -46,7 +46,7 @@ pub fn find_by_user(conn: &mut DbConnection, user_id: &str) -> Result<Vec<Stored
 /// or with their own expiry at or before it.
 pub fn expired(conn: &mut DbConnection, horizon: Moment) -> Result<Vec<StoredToken>, DbError> {
     Ok(jwt_token::table
-        .filter(force_expired().or(jwt_token::internal_expired_at.le(horizon)))
+        .filter(refused(horizon))
         .select(StoredToken::as_select())
         .load(conn)?)
 }

@@ -13,6 +13,7 @@ use super::stored::{Named, find_locked};
 use crate::db::{DbConnection, DbError};
 use crate::expiry::{self, Revoked, Rules};
 use crate::models::{NewConnection, NewToken};
+use crate::predicates::is_force_expired;
 use crate::record::Pair;
 use crate::schema::{jwt_token, jwt_token_user_connection};
 use crate::types::{Moment, RowId};
@@ -151,7 +152,7 @@ pub(crate) fn register(
             named[jti]
                 .stored
                 .as_ref()
-                .is_some_and(|s| s.expired_at < s.internal_expired_at)
+                .is_some_and(|s| is_force_expired(s.expired_at, s.internal_expired_at))
         })
         .collect();
     let mut dies: HashSet<&str> = HashSet::new();

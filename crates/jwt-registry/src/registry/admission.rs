@@ -1,0 +1,72 @@
+//! Whether a verified token gets in: the registry's rules on a presented
+//! token, for the token check of every request and for `expire/`.
+
+use super::Registry;
+use crate::db::DbError;
+use crate::record::Presented;
+use crate::settings::OnDbDown;
+use crate::token_manager::{Need, Verdict};
+
+/// Where a verified token is presented: an unreachable registry lets it
+/// through only on a protected route, and only with `on_db_down = "allow"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gate {
+    /// A protected route.
+    Protected,
+    /// A token view (`refresh/`, `verify/`).
+    TokenView,
+}
+
+/// The registry's answer on a verified token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Admission {
+    /// Let it through.
+    Admitted,
+    /// Refuse it: force-expired, issued before its user's cut-off, or
+    /// unknown where `require_registered` asks for registered tokens.
+    Refused,
+}
+
+impl Registry {
+    /// Whether `token` (verified already) gets in at `gate`. An error
+    /// means the registry could not say (503): on a protected route with
+    /// `on_db_down = "allow"` the token is let through instead, logged at
+    /// `warn`.
+    pub fn admit(&self, token: &Presented<'_>, gate: Gate) -> Result<Admission, DbError> {
+        let settings = self.settings();
+        let need = if settings.require_registered {
+            Need::Registration
+        } else {
+            Need::Refusal
+        };
+        match self.verdict(token, need) {
+            Ok(Verdict::ForceExpired | Verdict::CutOff) => Ok(Admission::Refused),
+            Ok(Verdict::Unknown) if settings.require_registered => Ok(Admission::Refused),
+            Ok(_) => Ok(Admission::Admitted),
+            Err(_) if gate == Gate::Protected && settings.on_db_down == OnDbDown::Allow => {
+                tracing::warn!(
+                    "registry unreachable: letting a verified token through (on_db_down = allow)"
+                );
+                Ok(Admission::Admitted)
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Whether `token` (verified already) may still be force-expired by
+    /// `expire/`: registered or unknown, and not force-expired or cut off.
+    pub fn expirable(&self, token: &Presented<'_>) -> Result<bool, DbError> {
+        Ok(matches!(
+            self.verdict(token, Need::Registration)?,
+            Verdict::Registered | Verdict::Unknown
+        ))
+    }
+
+    /// Whether a caller whose user is `caller` may force-expire a token of
+    /// `owner` through `expire/`: anyone (the token is the proof) unless
+    /// `expire_requires_auth`, then only its own user. `caller` is `None`
+    /// when the request is not authenticated.
+    pub fn may_expire(&self, owner: Option<&str>, caller: Option<&str>) -> bool {
+        !self.settings().expire_requires_auth || (owner.is_some() && owner == caller)
+    }
+}
