@@ -29,7 +29,7 @@ enum Detail {
 /// A failure, carried as a value until it is answered: what went wrong and
 /// what its answer needs, not yet worded. Handlers and extractors return
 /// it; [`JwtAuth::error`](crate::JwtAuth::error) gives it the app's
-/// [`Messages`] as an [`ApiError`].
+/// [`Messages`] as an [`ApiError`](crate::ApiError).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Fault {
     failure: Failure,

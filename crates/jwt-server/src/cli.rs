@@ -20,7 +20,7 @@ pub struct Cli {
 pub enum Command {
     /// Run pending migrations and serve the demo app.
     Serve {
-        /// Address to listen on (overrides [server] bind); port 0 picks a free one.
+        /// Address to listen on (overrides `[server] bind`); port 0 picks a free one.
         #[arg(long, value_name = "ADDR")]
         bind: Option<String>,
     },
