@@ -10,7 +10,7 @@ use tokio::sync::OnceCell;
 
 use crate::check::CheckPoint;
 use crate::cookies;
-use crate::credentials::{has_header_token, raw_auth_token};
+use crate::credentials::{has_header_token, presented_token};
 use crate::error::ApiError;
 use crate::fault::Fault;
 use crate::state::JwtAuth;
@@ -152,7 +152,7 @@ impl<S: UserStore> Resolve<S::User> for JwtAuth<S> {
     /// then the token checks.
     fn token<'a>(&'a self, req: &'a HttpRequest) -> LocalBoxFuture<'a, Resolved<Token>> {
         Box::pin(async move {
-            let Some(token) = raw_auth_token(self, req)? else {
+            let Some(token) = presented_token(self, req)? else {
                 return Ok(None);
             };
             self.check_token(&token, CheckPoint::Protected).await?;

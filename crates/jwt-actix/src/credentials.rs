@@ -14,7 +14,7 @@ use crate::store::UserStore;
 /// The verified token of the request: from its header, else (cookie mode)
 /// from the access cookie (the CSRF check comes after authentication).
 /// `Ok(None)` without either.
-pub(crate) fn raw_auth_token<S: UserStore>(
+pub(crate) fn presented_token<S: UserStore>(
     jwt: &JwtAuth<S>,
     req: &HttpRequest,
 ) -> Result<Option<Token>, Fault> {
