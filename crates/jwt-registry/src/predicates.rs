@@ -45,11 +45,13 @@ pub(crate) fn is_force_expired(expired_at: Moment, internal_expired_at: Moment) 
 }
 
 /// The type of [`refused`].
+#[cfg(any(test, feature = "testing"))]
 pub(crate) type Refused =
     diesel::dsl::Or<ForceExpired, diesel::dsl::LtEq<jwt_token::internal_expired_at, Moment>>;
 
 /// Refused by verification at `horizon` (now − leeway): force-expired, or
 /// its own expiry at or before the horizon. The opposite of [`accepted`].
+#[cfg(any(test, feature = "testing"))]
 pub(crate) fn refused(horizon: Moment) -> Refused {
     force_expired().or(jwt_token::internal_expired_at.le(horizon))
 }
