@@ -104,6 +104,8 @@ mod fault;
 mod messages;
 mod middleware;
 mod password_slots;
+#[cfg(feature = "passwords")]
+pub mod passwords;
 #[cfg(feature = "registry")]
 pub mod registry;
 mod request;

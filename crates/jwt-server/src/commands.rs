@@ -76,7 +76,7 @@ pub fn user_create(
         return Err(CliError::Usage("the username must not be empty".into()));
     }
     let (registry, _) = open_registry(settings, false)?;
-    let hash = Passwords::hash(&password).map_err(CliError::Failure)?;
+    let hash = Passwords::hash(&password).map_err(CliError::failure)?;
     let id = Users::new(registry.database().clone())
         .create(name, &hash, status, role)
         .map_err(|err| match err {
@@ -170,7 +170,7 @@ pub fn user_set_password(
 ) -> Result<(), CliError> {
     let password = password.read()?;
     let (registry, _) = open_registry(settings, false)?;
-    let hash = Passwords::hash(&password).map_err(CliError::Failure)?;
+    let hash = Passwords::hash(&password).map_err(CliError::failure)?;
     if Users::new(registry.database().clone()).set_password(name, &hash)? {
         // Tokens carry whole seconds: one issued later in this second could
         // not be told from one issued before the change, and is refused.
@@ -292,7 +292,7 @@ pub fn serve(mut settings: Settings, bind: Option<String>) -> Result<(), CliErro
         tracing::info!(migration = %version, "applied");
     }
     let db = registry.database().clone();
-    let passwords = Passwords::new().map_err(CliError::Failure)?;
+    let passwords = Passwords::new().map_err(CliError::failure)?;
     let store = DemoUserStore::new(Users::new(db.clone()), passwords);
     let jwt = JwtAuth::builder(tokens, settings.auth, store)
         .registry(registry.clone())

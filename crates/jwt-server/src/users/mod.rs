@@ -1,10 +1,9 @@
 //! The demo app's users: a small table, argon2 hashes.
 
-mod password;
 mod repository;
 mod store;
 
-pub use password::Passwords;
+pub use jwt_actix::passwords::Passwords;
 pub use repository::{DemoUser, NewUserError, Role, Status, Users};
 pub use store::DemoUserStore;
 
