@@ -77,7 +77,10 @@
 //!
 //! | feature | default | what |
 //! | --- | --- | --- |
-//! | `registry` | no | the token registry: registration on `obtain/` / `refresh/`, force-expiry checks, `expire/`, the sessions routes, the admin API ([`registry`]) |
+//! | `registry` | no | the token registry: registration on `obtain/` / `refresh/`, force-expiry checks, `expire/`, the sessions routes, the admin API (`registry`); re-exports `jwt_registry` |
+//! | `device` | no | `registry`, and device tracking: re-exports `jwt_device`, whose `TrackDevices::track_devices` wires it into the registry |
+//! | `passwords` | no | `passwords::Passwords`: argon2id hashes, Django's PBKDF2 and argon2 hashes verified |
+//! | `config` | no | `AuthSettings::from_config` (jwt-core's `config`) |
 
 #![cfg_attr(
     not(test),
@@ -114,6 +117,15 @@ mod settings;
 mod state;
 mod store;
 pub mod views;
+
+/// jwt-core, which the token service, claims and settings come from.
+pub use jwt_core;
+/// jwt-device (feature `device`): recognition and device tracking.
+#[cfg(feature = "device")]
+pub use jwt_device;
+/// jwt-registry (feature `registry`): the token registry.
+#[cfg(feature = "registry")]
+pub use jwt_registry;
 
 pub use body::{FieldReader, RequestData, Trim};
 pub use builder::JwtAuthBuilder;

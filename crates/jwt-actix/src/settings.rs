@@ -82,7 +82,9 @@ impl AuthSettings {
     /// The keys whose environment values are comma-separated lists.
     pub const LIST_KEYS: &'static [&'static str] = &["auth.auth_header_types"];
 
-    /// The `[auth]` section of loaded settings; defaults when absent.
+    /// The `[auth]` section of loaded settings; defaults when absent
+    /// (feature `config`).
+    #[cfg(feature = "config")]
     pub fn from_config(config: &jwt_core::config::Config) -> Result<Self, jwt_core::SettingsError> {
         jwt_core::load_section(config, "auth")
     }

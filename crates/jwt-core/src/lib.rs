@@ -8,14 +8,15 @@
 //! # Getting started
 //!
 //! ```
-//! use jwt_core::{SettingsLoader, TokenService, TokenSettings};
+//! use jwt_core::{TokenService, TokenSettings};
 //!
-//! // `[tokens]` from jwt.toml and JWT__TOKENS__* variables (here: given inline).
-//! let config = SettingsLoader::new()
-//!     .list_keys(TokenSettings::LIST_KEYS)
-//!     .env_vars([("JWT__TOKENS__SIGNING_KEY", "change-me-to-32-or-more-random-bytes")])
-//!     .load()?;
-//! let tokens = TokenService::new(&TokenSettings::from_config(&config)?)?;
+//! // `[tokens]` as a struct; with feature `config`, `TokenSettings::load`
+//! // reads jwt.toml and JWT__TOKENS__* variables instead.
+//! let settings = TokenSettings {
+//!     signing_key: "change-me-to-32-or-more-random-bytes".into(),
+//!     ..TokenSettings::default()
+//! };
+//! let tokens = TokenService::new(&settings)?;
 //!
 //! // Log in: a refresh token for user 7, with a claim of the app's own,
 //! // and the access token derived from it.
@@ -71,6 +72,7 @@ mod secret;
 mod service;
 mod settings;
 mod settings_error;
+#[cfg(feature = "config")]
 mod settings_source;
 mod token;
 mod token_type;
@@ -88,6 +90,7 @@ pub use secret::Secret;
 pub use service::{TokenService, TokenServiceBuilder};
 pub use settings::{TokenSettings, VerifyingKeySettings};
 pub use settings_error::SettingsError;
+#[cfg(feature = "config")]
 pub use settings_source::{SettingsLoader, load_section};
 pub use token::Token;
 pub use token_type::TokenType;
@@ -97,7 +100,9 @@ pub use token_type::TokenType;
 #[doc = include_str!("../../../README.md")]
 pub struct ReadmeDoctest;
 
-/// The `config` crate, whose `Config` the settings loaders return.
+/// The `config` crate, whose `Config` the settings loaders return
+/// (feature `config`).
+#[cfg(feature = "config")]
 pub use config;
 
 /// `serde_json`'s value type, for claims.

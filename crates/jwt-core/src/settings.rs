@@ -117,13 +117,16 @@ impl TokenSettings {
     pub const LIST_KEYS: &'static [&'static str] =
         &["tokens.auth_token_types", "tokens.token_types"];
 
-    /// The `[tokens]` section of loaded settings; defaults when absent.
+    /// The `[tokens]` section of loaded settings; defaults when absent
+    /// (feature `config`).
+    #[cfg(feature = "config")]
     pub fn from_config(config: &config::Config) -> Result<Self, SettingsError> {
         crate::load_section(config, "tokens")
     }
 
     /// The `[tokens]` section from a TOML file (when given) and the
-    /// process's `JWT__TOKENS__*` variables.
+    /// process's `JWT__TOKENS__*` variables (feature `config`).
+    #[cfg(feature = "config")]
     pub fn load(file: Option<&Path>) -> Result<Self, SettingsError> {
         let mut loader = crate::SettingsLoader::new().list_keys(Self::LIST_KEYS);
         if let Some(file) = file {

@@ -13,6 +13,7 @@ pub struct SettingsError {
 }
 
 /// Settings whose values are secrets: errors about them never quote the value.
+#[cfg(feature = "config")]
 const SECRET_SETTINGS: &[&str] = &["signing_key", "key"];
 
 impl SettingsError {
@@ -36,7 +37,8 @@ impl SettingsError {
     }
 
     /// An error of the `config` crate about `setting`. The value is not
-    /// quoted when the setting holds a secret.
+    /// quoted when the setting holds a secret (feature `config`).
+    #[cfg(feature = "config")]
     pub fn from_config(setting: impl Into<String>, err: &config::ConfigError) -> Self {
         let setting = setting.into();
         let last = setting.rsplit(['.', ']']).next().unwrap_or_default();
@@ -51,6 +53,7 @@ impl SettingsError {
 
 /// The cause, without config's "for key ... in ..." suffixes: the setting
 /// is named separately.
+#[cfg(feature = "config")]
 fn innermost(err: &config::ConfigError) -> String {
     match err {
         config::ConfigError::At { error, .. } => innermost(error),

@@ -19,20 +19,24 @@
 //! assert_eq!(seen.category, Category::Desktop);
 //! ```
 //!
-//! With the registry, [`ConnectInterlocutor`] is the pipeline step
-//! `connect_interlocutor`, [`MIGRATIONS`] the tables, and
-//! [`ForgetUnusedInterlocutors`] the archiver's cleanup:
+//! With the registry (feature `registry`, on by default), one call wires
+//! device tracking in ([`TrackDevices`]): the tables ([`MIGRATIONS`]), the
+//! pipeline step `connect_interlocutor` ([`ConnectInterlocutor`]), the
+//! archiver's cleanup ([`ForgetUnusedInterlocutors`]) and the sessions'
+//! details ([`DeviceSessionDetails`]):
 //!
 //! ```no_run
 //! # fn open(settings: jwt_registry::RegistrySettings, device: jwt_device::DeviceSettings) -> Result<(), Box<dyn std::error::Error>> {
+//! use jwt_device::TrackDevices;
+//!
 //! let (registry, _) = jwt_registry::Registry::builder(settings)
-//!     .migrations(jwt_device::MIGRATIONS)
-//!     .step(jwt_device::ConnectInterlocutor::new(device.proxies()?))
-//!     .cleanup(jwt_device::ForgetUnusedInterlocutors)
-//!     .session_details(jwt_device::DeviceSessionDetails)
+//!     .track_devices(device.proxies()?)
 //!     .open()?;
 //! # Ok(()) }
 //! ```
+//!
+//! Without the feature, recognition ([`recognize`], [`client_ip`]) needs
+//! no database.
 //!
 //! The step costs one statement on PostgreSQL and one per token on SQLite;
 //! a header never makes a login fail (what cannot be read stays empty).
@@ -43,23 +47,35 @@
 )]
 
 pub mod client_hints;
+#[cfg(feature = "registry")]
 mod connector;
 mod names;
 mod network;
 mod recognize;
+#[cfg(feature = "registry")]
 pub mod schema;
+#[cfg(feature = "registry")]
 mod sessions;
 mod settings;
+#[cfg(feature = "registry")]
 mod step;
+#[cfg(feature = "registry")]
+mod track;
 
+#[cfg(feature = "registry")]
 pub use connector::{Connected, Key, connect};
 pub use names::display_name;
 pub use network::{BadCidr, Cidr, ForwardedHeader, TrustedProxies, client_ip};
 pub use recognize::{App, Category, Device, MAX_USER_AGENT, Os, Recognized, recognize};
+#[cfg(feature = "registry")]
 pub use sessions::DeviceSessionDetails;
 pub use settings::DeviceSettings;
+#[cfg(feature = "registry")]
 pub use step::{ConnectInterlocutor, ForgetUnusedInterlocutors};
+#[cfg(feature = "registry")]
+pub use track::TrackDevices;
 
 /// The device registry's migrations; run them after the registry's
 /// (`RegistryBuilder::migrations`).
+#[cfg(feature = "registry")]
 pub const MIGRATIONS: jwt_registry::db::Migrations = jwt_registry::embedded_migrations!("device");

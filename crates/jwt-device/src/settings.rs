@@ -22,7 +22,9 @@ impl DeviceSettings {
     /// The keys whose environment values are comma-separated lists.
     pub const LIST_KEYS: &'static [&'static str] = &["device.trusted_proxies"];
 
-    /// The `[device]` section of loaded settings; defaults when absent.
+    /// The `[device]` section of loaded settings; defaults when absent
+    /// (feature `config`).
+    #[cfg(feature = "config")]
     pub fn from_config(config: &jwt_core::config::Config) -> Result<Self, jwt_core::SettingsError> {
         jwt_core::load_section(config, "device")
     }

@@ -578,3 +578,63 @@ fn cleanup_leaves_what_a_registration_in_flight_connects_to() {
         assert_eq!(s.count("jwt_interlocutor_network"), 1, "in use: kept");
     }
 }
+
+/// `track_devices` is the whole wiring: with the registry's default
+/// pipeline (which does not name the device step) a login is connected to
+/// its device, and the sessions list shows it.
+#[test]
+fn one_call_wires_device_tracking_into_the_default_pipeline() {
+    use jwt_device::TrackDevices;
+    for db in databases("device_one_call") {
+        let name = db.name;
+        let clock = ManualClock::at(NOW);
+        let settings = RegistrySettings {
+            database_url: db.url.clone(),
+            ..RegistrySettings::default()
+        };
+        assert!(
+            !settings
+                .pipeline
+                .iter()
+                .any(|step| step == ConnectInterlocutor::NAME),
+            "the default pipeline leaves devices out"
+        );
+        let (registry, applied) = Registry::builder(settings)
+            .clock(Arc::new(clock.clone()))
+            .track_devices(TrustedProxies::default())
+            .open()
+            .unwrap();
+        assert!(
+            applied.iter().any(|version| version.starts_with("device/")),
+            "{name}: the device tables were created: {applied:?}"
+        );
+        assert!(
+            registry
+                .pipeline()
+                .names()
+                .contains(&ConnectInterlocutor::NAME),
+            "{name}: {:?}",
+            registry.pipeline().names()
+        );
+        let s = Setup {
+            registry,
+            tokens: TokenService::builder(&TokenSettings {
+                signing_key: "device-tests-key-0123456789abcdef0123456789".into(),
+                ..TokenSettings::default()
+            })
+            .clock(clock.clone())
+            .build()
+            .unwrap(),
+            clock,
+        };
+        s.obtain(1, Some(browser("203.0.113.7", CHROME)));
+        assert_eq!(s.count("jwt_token_interlocutor_connection"), 2, "{name}");
+        let sessions = s.registry.sessions("1", None).unwrap();
+        assert_eq!(sessions.len(), 1, "{name}");
+        assert_eq!(
+            sessions[0].details.app.as_deref(),
+            Some("Chrome 124.0.0.0"),
+            "{name}"
+        );
+    }
+}

@@ -87,7 +87,9 @@ impl RegistrySettings {
     /// The keys whose environment values are comma-separated lists.
     pub const LIST_KEYS: &'static [&'static str] = &["registry.pipeline"];
 
-    /// The `[registry]` section of loaded settings; defaults when absent.
+    /// The `[registry]` section of loaded settings; defaults when absent
+    /// (feature `config`).
+    #[cfg(feature = "config")]
     pub fn from_config(config: &jwt_core::config::Config) -> Result<Self, jwt_core::SettingsError> {
         jwt_core::load_section(config, "registry")
     }

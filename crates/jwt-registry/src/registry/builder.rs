@@ -54,6 +54,16 @@ impl RegistryBuilder {
         self
     }
 
+    /// A pipeline step that runs whatever the `pipeline` setting says: it is
+    /// added at the end of the pipeline unless the setting names it already.
+    pub fn step_in_pipeline(mut self, step: impl Step) -> Self {
+        let name = step.name().to_owned();
+        if !self.settings.pipeline.contains(&name) {
+            self.settings.pipeline.push(name);
+        }
+        self.step(step)
+    }
+
     /// A listener of registry events. Defaults to none.
     pub fn listener(mut self, listener: impl RegistryListener) -> Self {
         self.listeners.push(Arc::new(listener));
