@@ -82,6 +82,7 @@
 //! | `passwords` | no | `passwords::Passwords`: argon2id hashes, Django's PBKDF2 and argon2 hashes verified |
 //! | `config` | no | `AuthSettings::from_config` (jwt-core's `config`) |
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![cfg_attr(
     not(test),
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)

@@ -54,6 +54,7 @@
 //! | --- | --- | --- |
 //! | *(none)* | | jwt-core has no optional features |
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![cfg_attr(
     not(test),
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)

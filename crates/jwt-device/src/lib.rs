@@ -41,6 +41,7 @@
 //! The step costs one statement on PostgreSQL and one per token on SQLite;
 //! a header never makes a login fail (what cannot be read stays empty).
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![cfg_attr(
     not(test),
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)

@@ -30,6 +30,7 @@
 //!
 //! SQLite is bundled; PostgreSQL uses libpq, linked as the final binary chooses.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![cfg_attr(
     not(test),
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
