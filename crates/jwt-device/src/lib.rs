@@ -76,7 +76,7 @@ pub use step::{ConnectInterlocutor, ForgetUnusedInterlocutors};
 #[cfg(feature = "registry")]
 pub use track::TrackDevices;
 
-/// The device registry's migrations; run them after the registry's
-/// (`RegistryBuilder::migrations`).
+// The device tables' migrations; run them after the registry's
+// (`RegistryBuilder::migrations`, or the app's own harness).
 #[cfg(feature = "registry")]
-pub const MIGRATIONS: jwt_registry::db::Migrations = jwt_registry::embedded_migrations!("device");
+jwt_registry::embedded_migrations!(pub MIGRATIONS, SQLITE_MIGRATIONS, POSTGRES_MIGRATIONS, "device");

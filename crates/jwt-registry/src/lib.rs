@@ -62,8 +62,8 @@ pub use pipeline::{Context, Pipeline, Step};
 pub use record::{Pair, Presented, TokenRecord, hex};
 pub use refresh::{RefreshPolicy, Spent};
 pub use registry::{
-    Admission, Cleanup, EndSessions, Ended, Gate, Issued, MIGRATIONS, OpenError, Registry,
-    RegistryBuilder, RegistryListener, Rotation,
+    Admission, Cleanup, EndSessions, Ended, Gate, Issued, MIGRATIONS, MigrationsBy, OpenError,
+    POSTGRES_MIGRATIONS, Registry, RegistryBuilder, RegistryListener, Rotation, SQLITE_MIGRATIONS,
 };
 pub use revocation::POSTGRES_DELAY;
 pub use sessions::{Session, SessionDetails, SessionDetailsSource};

@@ -8,7 +8,7 @@ use std::time::Duration;
 use jwt_core::Clock;
 
 use crate::admin::{self, TokenInfo, TokenPage, TokenQuery};
-use crate::db::{Database, DbError, Migrations};
+use crate::db::{Database, DbError};
 use crate::expiry::{self, CutOff, Revoked, Rules, Scope, Spare};
 use crate::pipeline::{Context, Pipeline};
 use crate::record::{Presented, TokenRecord};
@@ -29,13 +29,13 @@ mod issued;
 mod listener;
 
 pub use admission::{Admission, Gate};
-pub use builder::{OpenError, RegistryBuilder};
+pub use builder::{MigrationsBy, OpenError, RegistryBuilder};
 pub use ending::{EndSessions, Ended};
 pub use issued::{Issued, Rotation};
 pub use listener::{Cleanup, RegistryListener};
 
-/// The registry's own migrations.
-pub const MIGRATIONS: Migrations = crate::embedded_migrations!("registry");
+// The registry's own migrations.
+crate::embedded_migrations!(pub MIGRATIONS, SQLITE_MIGRATIONS, POSTGRES_MIGRATIONS, "registry");
 
 /// The token registry. Cheap to clone; every method blocks on the database.
 #[derive(Clone)]

@@ -8,11 +8,8 @@ use super::{Database, DbConnection, DbError, write_transaction};
 /// The migrations of one owner (a crate), for each backend: functions
 /// returning the constants `embed_migrations!` makes. A crate with its
 /// migrations in `migrations/sqlite` and `migrations/postgres` (beside its
-/// `Cargo.toml`) writes them with [`embedded_migrations!`](crate::embedded_migrations):
-///
-/// ```ignore
-/// pub const MIGRATIONS: jwt_registry::db::Migrations = jwt_registry::embedded_migrations!("server");
-/// ```
+/// `Cargo.toml`) declares them with
+/// [`embedded_migrations!`](crate::embedded_migrations).
 #[derive(Clone, Copy, Debug)]
 pub struct Migrations {
     /// Shown in logs and by `jwt-server migrate`.
@@ -23,26 +20,31 @@ pub struct Migrations {
     pub postgres: fn() -> EmbeddedMigrations,
 }
 
-/// The [`Migrations`] of the calling crate, named `owner`, embedded from
-/// its `migrations/sqlite` and `migrations/postgres` folders. The calling
-/// crate depends on `diesel_migrations` (its `embed_migrations!` reads the
-/// folders at build time).
+/// Declares the calling crate's migrations, embedded from its
+/// `migrations/sqlite` and `migrations/postgres` folders: a constant per
+/// backend, for an app's own `MigrationHarness`, and the [`Migrations`]
+/// of both for [`run_migrations`] and `RegistryBuilder::migrations`. The
+/// calling crate depends on `diesel_migrations` (its `embed_migrations!`
+/// reads the folders at build time).
+///
+/// ```ignore
+/// jwt_registry::embedded_migrations!(pub MIGRATIONS, SQLITE_MIGRATIONS, POSTGRES_MIGRATIONS, "server");
+/// ```
 #[macro_export]
 macro_rules! embedded_migrations {
-    ($owner:literal) => {
-        $crate::db::Migrations {
+    ($vis:vis $both:ident, $sqlite:ident, $postgres:ident, $owner:literal) => {
+        #[doc = concat!("The ", $owner, " migrations for SQLite, for an app's own `MigrationHarness`.")]
+        $vis const $sqlite: ::diesel_migrations::EmbeddedMigrations =
+            ::diesel_migrations::embed_migrations!("migrations/sqlite");
+        #[doc = concat!("The ", $owner, " migrations for PostgreSQL, for an app's own `MigrationHarness`.")]
+        $vis const $postgres: ::diesel_migrations::EmbeddedMigrations =
+            ::diesel_migrations::embed_migrations!("migrations/postgres");
+        #[doc = concat!("The ", $owner, " migrations for both backends (`RegistryBuilder::migrations`, `run_migrations`).")]
+        $vis const $both: $crate::db::Migrations = $crate::db::Migrations {
             owner: $owner,
-            sqlite: || {
-                const SQLITE: ::diesel_migrations::EmbeddedMigrations =
-                    ::diesel_migrations::embed_migrations!("migrations/sqlite");
-                SQLITE
-            },
-            postgres: || {
-                const POSTGRES: ::diesel_migrations::EmbeddedMigrations =
-                    ::diesel_migrations::embed_migrations!("migrations/postgres");
-                POSTGRES
-            },
-        }
+            sqlite: || $sqlite,
+            postgres: || $postgres,
+        };
     };
 }
 
@@ -92,4 +94,29 @@ pub fn run_migrations(db: &Database, sets: &[Migrations]) -> Result<Vec<String>,
         }
     }
     Ok(applied)
+}
+
+/// The migrations of `sets` not applied yet, as `owner/version`; empty when
+/// the database is up to date.
+pub fn pending_migrations(db: &Database, sets: &[Migrations]) -> Result<Vec<String>, DbError> {
+    let mut conn = db.get()?;
+    let mut pending = Vec::new();
+    for set in sets {
+        let versions: Vec<String> = match &mut *conn {
+            DbConnection::Pg(pg) => pg
+                .pending_migrations((set.postgres)())
+                .map_err(|err| DbError::Migration(format!("{}: {err}", set.owner)))?
+                .iter()
+                .map(|m| m.name().version().to_string())
+                .collect(),
+            DbConnection::Sqlite(sqlite) => sqlite
+                .pending_migrations((set.sqlite)())
+                .map_err(|err| DbError::Migration(format!("{}: {err}", set.owner)))?
+                .iter()
+                .map(|m| m.name().version().to_string())
+                .collect(),
+        };
+        pending.extend(versions.into_iter().map(|v| format!("{}/{v}", set.owner)));
+    }
+    Ok(pending)
 }

@@ -8,7 +8,7 @@ use jwt_core::{Clock, SettingsError, SystemClock};
 
 use super::background::Background;
 use super::{Cleanup, Inner, MIGRATIONS, Registry, RegistryListener};
-use crate::db::{Database, DatabaseUrl, DbError, Migrations, run_migrations};
+use crate::db::{Database, DatabaseUrl, DbError, Migrations, pending_migrations, run_migrations};
 use crate::expiry::Rules;
 use crate::pipeline::{Pipeline, Step};
 use crate::refresh::RefreshPolicy;
@@ -28,7 +28,24 @@ pub struct RegistryBuilder {
     details: Option<Arc<dyn SessionDetailsSource>>,
     watch: bool,
     migrations: Vec<Migrations>,
+    migrations_by: MigrationsBy,
     registration_queue: usize,
+}
+
+/// Who runs the migrations of the registry (and those added to it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum MigrationsBy {
+    /// [`RegistryBuilder::open`] runs what is pending, under an advisory
+    /// lock on PostgreSQL (one `BEGIN IMMEDIATE` transaction on SQLite),
+    /// so instances starting together do not race.
+    #[default]
+    Registry,
+    /// The app runs them with its own `MigrationHarness`
+    /// ([`SQLITE_MIGRATIONS`](crate::SQLITE_MIGRATIONS),
+    /// [`POSTGRES_MIGRATIONS`](crate::POSTGRES_MIGRATIONS), and those of
+    /// the sets added), before it opens the registry; `open` refuses to
+    /// start while any is pending.
+    App,
 }
 
 impl RegistryBuilder {
@@ -100,6 +117,12 @@ impl RegistryBuilder {
         self
     }
 
+    /// Who runs the migrations. Defaults to [`MigrationsBy::Registry`].
+    pub fn migrations_by(mut self, who: MigrationsBy) -> Self {
+        self.migrations_by = who;
+        self
+    }
+
     /// More migrations to run with the registry's own (the device
     /// registry's, an app's). Defaults to none.
     pub fn migrations(mut self, migrations: Migrations) -> Self {
@@ -107,8 +130,9 @@ impl RegistryBuilder {
         self
     }
 
-    /// Connects, runs pending migrations (returned as `owner/version`), and
-    /// loads the revocation list.
+    /// Connects, runs pending migrations (returned as `owner/version`; with
+    /// [`MigrationsBy::App`], checks that none is pending), and loads the
+    /// revocation list.
     pub fn open(self) -> Result<(Registry, Vec<String>), OpenError> {
         if self.settings.expire_on_refresh && !self.settings.registration_on_signal {
             return Err(SettingsError::new(
@@ -126,7 +150,23 @@ impl RegistryBuilder {
         let db = Database::connect(&url)?;
         let mut sets = vec![MIGRATIONS];
         sets.extend(self.migrations);
-        let applied = run_migrations(&db, &sets)?;
+        let applied = match self.migrations_by {
+            MigrationsBy::Registry => run_migrations(&db, &sets)?,
+            MigrationsBy::App => {
+                let pending = pending_migrations(&db, &sets)?;
+                if !pending.is_empty() {
+                    return Err(SettingsError::new(
+                        "registry.database_url",
+                        format!(
+                            "has migrations pending ({}): run them with the app's migration harness before opening the registry",
+                            pending.join(", ")
+                        ),
+                    )
+                    .into());
+                }
+                Vec::new()
+            }
+        };
         let revocations = if self.watch && self.settings.revocation == Revocation::Cached {
             Some(Revocations::start(&db, Arc::clone(&self.clock), rules)?)
         } else {
@@ -213,6 +253,7 @@ impl Registry {
             details: None,
             watch: true,
             migrations: Vec::new(),
+            migrations_by: MigrationsBy::Registry,
             registration_queue: 1024,
         }
     }

@@ -7,8 +7,8 @@ pub use jwt_actix::passwords::Passwords;
 pub use repository::{DemoUser, NewUserError, Role, Status, Users};
 pub use store::DemoUserStore;
 
-/// The migrations of the demo app's tables.
-pub const MIGRATIONS: jwt_registry::db::Migrations = jwt_registry::embedded_migrations!("server");
+// The migrations of the demo app's tables.
+jwt_registry::embedded_migrations!(pub MIGRATIONS, SQLITE_MIGRATIONS, POSTGRES_MIGRATIONS, "server");
 
 diesel::table! {
     demo_user (id) {

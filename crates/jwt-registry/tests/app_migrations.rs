@@ -1,0 +1,54 @@
+//! An app that runs the registry's migrations with its own harness: the
+//! registry refuses to open while any is pending, and opens without
+//! running anything once they ran. SQLite always, PostgreSQL with
+//! `DATABASE_URL`.
+
+use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel_migrations::MigrationHarness;
+use jwt_registry::testing::databases;
+use jwt_registry::{MigrationsBy, OpenError, Registry, RegistrySettings};
+
+fn open(url: &str) -> Result<(Registry, Vec<String>), OpenError> {
+    Registry::builder(RegistrySettings {
+        database_url: url.to_owned(),
+        ..RegistrySettings::default()
+    })
+    .migrations_by(MigrationsBy::App)
+    .open()
+}
+
+#[test]
+fn the_app_runs_the_migrations_and_the_registry_only_checks_them() {
+    for db in databases("app_migrations") {
+        let name = db.name;
+        let refused = open(&db.url).expect_err("pending migrations refuse the start");
+        let message = refused.to_string();
+        assert!(
+            message.contains("registry/") && message.contains("migration harness"),
+            "{name}: {message}"
+        );
+
+        // The app's own runner, on a connection of its own.
+        let ran = if name == "sqlite" {
+            let path = db.url.trim_start_matches("sqlite://");
+            let mut conn = SqliteConnection::establish(path).unwrap();
+            conn.run_pending_migrations(jwt_registry::SQLITE_MIGRATIONS)
+                .unwrap()
+                .len()
+        } else {
+            let mut conn = PgConnection::establish(&db.url).unwrap();
+            conn.run_pending_migrations(jwt_registry::POSTGRES_MIGRATIONS)
+                .unwrap()
+                .len()
+        };
+        assert!(ran > 0, "{name}");
+
+        let (registry, applied) = open(&db.url).expect("opens once the migrations ran");
+        assert!(applied.is_empty(), "{name}: the registry ran nothing: {applied:?}");
+        assert_eq!(
+            jwt_registry::testing::count(&registry, "jwt_token"),
+            0,
+            "{name}: the tables are there"
+        );
+    }
+}
