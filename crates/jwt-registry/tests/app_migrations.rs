@@ -44,7 +44,10 @@ fn the_app_runs_the_migrations_and_the_registry_only_checks_them() {
         assert!(ran > 0, "{name}");
 
         let (registry, applied) = open(&db.url).expect("opens once the migrations ran");
-        assert!(applied.is_empty(), "{name}: the registry ran nothing: {applied:?}");
+        assert!(
+            applied.is_empty(),
+            "{name}: the registry ran nothing: {applied:?}"
+        );
         assert_eq!(
             jwt_registry::testing::count(&registry, "jwt_token"),
             0,
