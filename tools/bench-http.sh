@@ -10,6 +10,7 @@
 #   PEER=1 PEER_DIR=DIR DUR=10s tools/bench-http.sh  # beside the Django package
 #   JWT__REGISTRY__PIPELINE=register_pairs,connecting_user tools/bench-http.sh
 #                                       # without the device registry
+#   ALG=EdDSA tools/bench-http.sh      # tokens signed with EdDSA (or RS256, ES256)
 # Every request carries a desktop Chrome User-Agent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,7 +50,7 @@ if [ "$PEER" = 1 ]; then
   fi
 fi
 
-echo "wrk -t$THREADS -c$CONNS -d$DUR, $(nproc) cores, $(date -u +%Y-%m-%d)"
+echo "wrk -t$THREADS -c$CONNS -d$DUR, $ALG, $(nproc) cores, $(date -u +%Y-%m-%d)"
 if [ -n "$peer" ]; then
   echo "| endpoint | jwt-server req/s | wc-django-jwt req/s | ratio |"
   echo "| --- | ---: | ---: | ---: |"
