@@ -105,6 +105,8 @@ pub struct Messages {
 }
 
 impl Default for Messages {
+    /// English; the token texts are jwt-core's (`ErrorKind::message`), so
+    /// they are written in one place.
     fn default() -> Self {
         Messages {
             field_required: "This field is required.".into(),
@@ -124,12 +126,12 @@ impl Default for Messages {
             bad_authorization_header:
                 "Authorization header must contain two space-delimited values".into(),
             no_valid_token_type: "Given token not valid for any token type".into(),
-            token_invalid: "Token is invalid or expired".into(),
-            token_missing_expiry: "Token has no 'exp' claim".into(),
-            token_missing_id: "Token has no id".into(),
-            token_missing_type: "Token has no type".into(),
-            token_wrong_type: "Token has wrong type".into(),
-            token_no_user_id: "Token contained no recognizable user identification".into(),
+            token_invalid: ErrorKind::Invalid.message().into(),
+            token_missing_expiry: ErrorKind::MissingExpiry.message().into(),
+            token_missing_id: ErrorKind::MissingId.message().into(),
+            token_missing_type: ErrorKind::MissingType.message().into(),
+            token_wrong_type: ErrorKind::WrongType.message().into(),
+            token_no_user_id: ErrorKind::NoUserId.message().into(),
             user_not_found: "User not found".into(),
             user_inactive: "User is inactive".into(),
             token_expired: "Token is no longer valid.".into(),
