@@ -208,13 +208,16 @@ pub fn connect(
     let intake = jwt_interlocutor_intake::table;
     match conn {
         // One round trip for all the tokens.
-        DbConnection::Pg(c) if !rows.is_empty() => {
-            diesel::insert_into(intake).values(&rows).execute(c)?;
+        #[cfg(feature = "postgres")]
+        DbConnection::Pg(c) => {
+            if !rows.is_empty() {
+                diesel::insert_into(intake).values(&rows).execute(c)?;
+            }
         }
-        DbConnection::Pg(_) => {}
         // No round trips on SQLite; a statement of one row is prepared once
         // per connection and reused, instead of a multi-row statement
         // prepared anew each time.
+        #[cfg(feature = "sqlite")]
         DbConnection::Sqlite(c) => {
             for row in &rows {
                 diesel::insert_into(intake).values(row).execute(c)?;

@@ -1,7 +1,10 @@
 //! The pipeline step `connect_interlocutor`, and the archiver's cleanup.
 
+#[cfg(feature = "sqlite")]
 use diesel::connection::SimpleConnection;
+#[cfg(feature = "postgres")]
 use diesel::sql_types::{Array, Text};
+#[cfg(feature = "postgres")]
 use diesel::{PgConnection, QueryableByName, RunQueryDsl};
 use jwt_core::RequestInfo;
 use jwt_registry::db::{DbConnection, DbError};
@@ -63,12 +66,14 @@ impl Cleanup for ForgetUnusedInterlocutors {
     fn clean(&self, conn: &mut DbConnection) -> Result<(), DbError> {
         match conn {
             // One writer at a time: nothing can connect a token meanwhile.
+            #[cfg(feature = "sqlite")]
             DbConnection::Sqlite(c) => c.batch_execute(
                 "DELETE FROM jwt_interlocutor_network WHERE NOT EXISTS \
                      (SELECT 1 FROM jwt_token_interlocutor_connection c WHERE c.network_id = jwt_interlocutor_network.id); \
                  DELETE FROM jwt_interlocutor WHERE NOT EXISTS \
                      (SELECT 1 FROM jwt_token_interlocutor_connection c WHERE c.interlocutor_id = jwt_interlocutor.id);",
             )?,
+            #[cfg(feature = "postgres")]
             DbConnection::Pg(c) => {
                 forget_unused(c, "jwt_interlocutor_network", "network_id")?;
                 forget_unused(c, "jwt_interlocutor", "interlocutor_id")?;
@@ -78,6 +83,7 @@ impl Cleanup for ForgetUnusedInterlocutors {
     }
 }
 
+#[cfg(feature = "postgres")]
 #[derive(QueryableByName)]
 struct Unused {
     #[diesel(sql_type = Text)]
@@ -89,6 +95,7 @@ struct Unused {
 /// locked first, skipping rows a registration holds (its trigger locks the
 /// rows it connects to), then deleted only if, seen after the locks were
 /// taken, still no connection names them.
+#[cfg(feature = "postgres")]
 fn forget_unused(conn: &mut PgConnection, table: &str, column: &str) -> Result<(), DbError> {
     let unused = format!(
         "NOT EXISTS (SELECT 1 FROM jwt_token_interlocutor_connection c WHERE c.{column} = t.id)"

@@ -21,7 +21,9 @@ use crate::types::{Moment, RowId, sql};
 mod announce;
 mod lock;
 
-pub(crate) use announce::{CHANNEL, Change, LogRow, announce, parse_payload};
+#[cfg(feature = "postgres")]
+pub(crate) use announce::{CHANNEL, parse_payload};
+pub(crate) use announce::{Change, LogRow, announce};
 use lock::lock_scope;
 pub(crate) use lock::{lock, login_key};
 

@@ -26,15 +26,22 @@
 //!
 //! | feature | default | what |
 //! | --- | --- | --- |
-//! | `testing` | no | [`testing::databases`]: fresh SQLite and PostgreSQL databases for tests |
+//! | `sqlite` | yes | SQLite, bundled (nothing to install) |
+//! | `postgres` | yes | PostgreSQL through libpq, linked as the final binary chooses (`pq-sys` with `bundled` builds it) |
+//! | `config` | no | `RegistrySettings::from_config` |
+//! | `testing` | no | `testing::databases`: fresh SQLite and PostgreSQL databases for tests |
 //!
-//! SQLite is bundled; PostgreSQL uses libpq, linked as the final binary chooses.
+//! At least one of `sqlite` and `postgres` is needed; a SQLite-only build
+//! links no libpq, and a database URL of a backend not built in is refused.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![cfg_attr(
     not(test),
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
+
+#[cfg(not(any(feature = "sqlite", feature = "postgres")))]
+compile_error!("jwt-registry needs its `sqlite` feature, its `postgres` feature, or both");
 
 mod admin;
 pub mod db;

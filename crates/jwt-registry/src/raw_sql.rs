@@ -55,7 +55,7 @@ impl Statement {
         Statement {
             text: String::new(),
             binds: Vec::new(),
-            postgres: matches!(conn, DbConnection::Pg(_)),
+            postgres: conn.is_postgres(),
         }
     }
 

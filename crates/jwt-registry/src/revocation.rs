@@ -7,6 +7,7 @@
 //! notification's payload. Entries are forgotten once verification would
 //! refuse their token anyway (`exp + leeway`).
 
+#[cfg(feature = "postgres")]
 use std::cmp::Reverse;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -14,19 +15,25 @@ use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use diesel::sql_types::{BigInt, Nullable};
-use diesel::{Connection as _, PgConnection, RunQueryDsl, SqliteConnection};
+use diesel::{Connection as _, RunQueryDsl};
 use jwt_core::Clock;
 
 use crate::db::{Database, DatabaseUrl, DbConnection, DbError};
-use crate::expiry::{CHANNEL, Change, CutOff, LogRow, Revoked, Rules, parse_payload};
+#[cfg(feature = "postgres")]
+use crate::expiry::CHANNEL;
+#[cfg(feature = "postgres")]
+use crate::expiry::parse_payload;
+use crate::expiry::{Change, CutOff, LogRow, Revoked, Rules};
 use crate::token_manager;
 use crate::types::Moment;
 
 mod list;
+#[cfg(feature = "postgres")]
 mod listener;
 
 use list::List;
 pub(crate) use list::Listed;
+#[cfg(feature = "postgres")]
 use listener::listen;
 
 /// How often the PostgreSQL listener looks for notifications, and how long
@@ -43,6 +50,7 @@ pub(crate) struct Revocations {
 enum Freshness {
     /// SQLite: a connection of our own whose `PRAGMA data_version` changes
     /// when another connection commits, and the last log row applied.
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     Sqlite(Mutex<SqliteWatch>),
     /// PostgreSQL: a thread that `LISTEN`s; `healthy` is false while it
     /// cannot reach the database.
@@ -88,8 +96,9 @@ impl Revocations {
         rules: Rules,
     ) -> Result<Arc<Revocations>, DbError> {
         let freshness = match db.url() {
+            #[cfg(feature = "sqlite")]
             DatabaseUrl::Sqlite(path) => {
-                let mut conn = SqliteConnection::establish(path)
+                let mut conn = diesel::SqliteConnection::establish(path)
                     .map(DbConnection::Sqlite)
                     .map_err(|err| DbError::unreachable(err.to_string()))?;
                 conn.batch_execute(crate::db::SQLITE_BUSY_TIMEOUT)?;
@@ -99,6 +108,12 @@ impl Revocations {
                     version,
                     seq: 0,
                 }))
+            }
+            #[cfg(not(feature = "sqlite"))]
+            DatabaseUrl::Sqlite(_) => {
+                return Err(DbError::unreachable(
+                    "jwt-registry was built without SQLite",
+                ));
             }
             DatabaseUrl::Postgres(_) => Freshness::Postgres {
                 healthy: Arc::new(AtomicBool::new(true)),
@@ -124,10 +139,17 @@ impl Revocations {
                 stop,
                 thread,
             } => {
+                #[cfg(not(feature = "postgres"))]
+                let _ = (healthy, stop, thread, clock);
+                #[cfg(not(feature = "postgres"))]
+                return Err(DbError::unreachable(
+                    "jwt-registry was built without PostgreSQL",
+                ));
+                #[cfg(feature = "postgres")]
                 if let DatabaseUrl::Postgres(url) = db.url() {
                     // Listening before the load: nothing announced between
                     // the two is missed.
-                    let mut listening = PgConnection::establish(url)
+                    let mut listening = diesel::PgConnection::establish(url)
                         .map_err(|err| DbError::unreachable(err.to_string()))?;
                     listening.batch_execute(&format!("LISTEN {CHANNEL}"))?;
                     revocations.reload(db, now)?;
@@ -152,7 +174,7 @@ impl Revocations {
     /// with the last log row, so that what follows it is read next).
     fn load(&self, conn: &mut DbConnection, now: Moment) -> Result<Option<i64>, DbError> {
         let horizon = self.rules.horizon(now);
-        let sqlite = matches!(conn, DbConnection::Sqlite(_));
+        let sqlite = conn.is_sqlite();
         let (tokens, users, seq) = conn.transaction(|conn| {
             let tokens = token_manager::revoked(conn, horizon)?;
             let users = token_manager::cutoffs(conn)?;
@@ -184,6 +206,7 @@ impl Revocations {
         Ok(seq)
     }
 
+    #[cfg(feature = "postgres")]
     fn reload(&self, db: &Database, now: Moment) -> Result<(), DbError> {
         let mut conn = db.get()?;
         self.load(&mut conn, now).map(|_| ())
@@ -294,6 +317,7 @@ impl Revocations {
         }
     }
 
+    #[cfg(feature = "postgres")]
     /// Applies a notification's changes (PostgreSQL); `false` when it asks
     /// for a reload.
     fn apply_payload(&self, payload: &str, now: Moment) -> bool {
@@ -310,6 +334,7 @@ impl Revocations {
         true
     }
 
+    #[cfg(feature = "postgres")]
     fn forget_lapsed(&self, now: Moment) {
         let due = self.list.read().is_ok_and(|list| {
             list.lapsing

@@ -5,15 +5,12 @@
 //! queries are written once for both backends.
 
 use std::fmt;
-use std::io::Write;
 
-use chrono::{DateTime, NaiveDateTime, TimeZone, Timelike, Utc};
+use chrono::{DateTime, TimeZone, Timelike, Utc};
 use diesel::deserialize::{self, FromSql, FromSqlRow};
 use diesel::expression::AsExpression;
-use diesel::pg::{Pg, PgValue};
 use diesel::serialize::{self, IsNull, Output, ToSql};
 use diesel::sql_types::HasSqlType;
-use diesel::sqlite::{Sqlite, SqliteValue};
 
 use crate::db::{MultiBackend, MultiRawValue};
 
@@ -23,16 +20,22 @@ pub mod sql {
     #[derive(
         Clone, Copy, Debug, Default, diesel::sql_types::SqlType, diesel::query_builder::QueryId,
     )]
-    #[diesel(postgres_type(oid = 2950, array_oid = 2951))]
-    #[diesel(sqlite_type(name = "Text"))]
+    #[cfg_attr(
+        feature = "postgres",
+        diesel(postgres_type(oid = 2950, array_oid = 2951))
+    )]
+    #[cfg_attr(feature = "sqlite", diesel(sqlite_type(name = "Text")))]
     pub struct Id;
 
     /// `timestamptz` / `TEXT`.
     #[derive(
         Clone, Copy, Debug, Default, diesel::sql_types::SqlType, diesel::query_builder::QueryId,
     )]
-    #[diesel(postgres_type(oid = 1184, array_oid = 1185))]
-    #[diesel(sqlite_type(name = "Text"))]
+    #[cfg_attr(
+        feature = "postgres",
+        diesel(postgres_type(oid = 1184, array_oid = 1185))
+    )]
+    #[cfg_attr(feature = "sqlite", diesel(sqlite_type(name = "Text")))]
     pub struct Moment;
 
     /// Both forms order as time does (the SQLite text is fixed-width).
@@ -42,8 +45,11 @@ pub mod sql {
     #[derive(
         Clone, Copy, Debug, Default, diesel::sql_types::SqlType, diesel::query_builder::QueryId,
     )]
-    #[diesel(postgres_type(oid = 3802, array_oid = 3807))]
-    #[diesel(sqlite_type(name = "Text"))]
+    #[cfg_attr(
+        feature = "postgres",
+        diesel(postgres_type(oid = 3802, array_oid = 3807))
+    )]
+    #[cfg_attr(feature = "sqlite", diesel(sqlite_type(name = "Text")))]
     pub struct JsonDoc;
 }
 
@@ -180,90 +186,115 @@ multi_backend!(sql::Id, RowId);
 multi_backend!(sql::Moment, Moment);
 multi_backend!(sql::JsonDoc, JsonDoc);
 
-fn sqlite_text(value: SqliteValue<'_, '_, '_>) -> deserialize::Result<String> {
-    <String as FromSql<diesel::sql_types::Text, Sqlite>>::from_sql(value)
-}
+/// The PostgreSQL forms: `uuid`, `timestamptz`, `jsonb`.
+#[cfg(feature = "postgres")]
+mod postgres {
+    use std::io::Write;
 
-impl ToSql<sql::Id, Pg> for RowId {
-    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
-        out.write_all(self.0.as_bytes())?;
-        Ok(IsNull::No)
+    use chrono::{DateTime, Utc};
+    use diesel::deserialize::{self, FromSql};
+    use diesel::pg::{Pg, PgValue};
+    use diesel::serialize::{self, IsNull, Output, ToSql};
+
+    use super::{JsonDoc, Moment, RowId, sql};
+
+    impl ToSql<sql::Id, Pg> for RowId {
+        fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+            out.write_all(self.0.as_bytes())?;
+            Ok(IsNull::No)
+        }
     }
-}
 
-impl FromSql<sql::Id, Pg> for RowId {
-    fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
-        Ok(RowId(uuid::Uuid::from_slice(value.as_bytes())?))
+    impl FromSql<sql::Id, Pg> for RowId {
+        fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
+            Ok(RowId(uuid::Uuid::from_slice(value.as_bytes())?))
+        }
     }
-}
 
-impl ToSql<sql::Id, Sqlite> for RowId {
-    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
-        out.set_value(self.to_string());
-        Ok(IsNull::No)
+    impl ToSql<sql::Moment, Pg> for Moment {
+        fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+            <DateTime<Utc> as ToSql<diesel::sql_types::Timestamptz, Pg>>::to_sql(&self.0, out)
+        }
     }
-}
 
-impl FromSql<sql::Id, Sqlite> for RowId {
-    fn from_sql(value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
-        Ok(RowId(uuid::Uuid::parse_str(&sqlite_text(value)?)?))
+    impl FromSql<sql::Moment, Pg> for Moment {
+        fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
+            <DateTime<Utc> as FromSql<diesel::sql_types::Timestamptz, Pg>>::from_sql(value)
+                .map(Moment)
+        }
     }
-}
 
-impl ToSql<sql::Moment, Pg> for Moment {
-    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
-        <DateTime<Utc> as ToSql<diesel::sql_types::Timestamptz, Pg>>::to_sql(&self.0, out)
+    impl ToSql<sql::JsonDoc, Pg> for JsonDoc {
+        fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+            // jsonb's binary form: a version byte, then the text.
+            out.write_all(&[1])?;
+            out.write_all(self.0.as_bytes())?;
+            Ok(IsNull::No)
+        }
     }
-}
 
-impl FromSql<sql::Moment, Pg> for Moment {
-    fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
-        <DateTime<Utc> as FromSql<diesel::sql_types::Timestamptz, Pg>>::from_sql(value).map(Moment)
-    }
-}
-
-impl ToSql<sql::Moment, Sqlite> for Moment {
-    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
-        out.set_value(self.to_sqlite_text());
-        Ok(IsNull::No)
-    }
-}
-
-impl FromSql<sql::Moment, Sqlite> for Moment {
-    fn from_sql(value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
-        let text = sqlite_text(value)?;
-        let naive = NaiveDateTime::parse_from_str(&text, "%Y-%m-%d %H:%M:%S%.f")?;
-        Ok(Moment(naive.and_utc()))
-    }
-}
-
-impl ToSql<sql::JsonDoc, Pg> for JsonDoc {
-    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
-        // jsonb's binary form: a version byte, then the text.
-        out.write_all(&[1])?;
-        out.write_all(self.0.as_bytes())?;
-        Ok(IsNull::No)
-    }
-}
-
-impl FromSql<sql::JsonDoc, Pg> for JsonDoc {
-    fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
-        match value.as_bytes().split_first() {
-            Some((1, text)) => Ok(JsonDoc(String::from_utf8(text.to_vec())?)),
-            _ => Err("unsupported jsonb version".into()),
+    impl FromSql<sql::JsonDoc, Pg> for JsonDoc {
+        fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
+            match value.as_bytes().split_first() {
+                Some((1, text)) => Ok(JsonDoc(String::from_utf8(text.to_vec())?)),
+                _ => Err("unsupported jsonb version".into()),
+            }
         }
     }
 }
 
-impl ToSql<sql::JsonDoc, Sqlite> for JsonDoc {
-    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
-        out.set_value(self.0.as_str());
-        Ok(IsNull::No)
-    }
-}
+/// The SQLite forms: `TEXT` each.
+#[cfg(feature = "sqlite")]
+mod sqlite {
+    use chrono::NaiveDateTime;
+    use diesel::deserialize::{self, FromSql};
+    use diesel::serialize::{self, IsNull, Output, ToSql};
+    use diesel::sqlite::{Sqlite, SqliteValue};
 
-impl FromSql<sql::JsonDoc, Sqlite> for JsonDoc {
-    fn from_sql(value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
-        sqlite_text(value).map(JsonDoc)
+    use super::{JsonDoc, Moment, RowId, sql};
+
+    fn sqlite_text(value: SqliteValue<'_, '_, '_>) -> deserialize::Result<String> {
+        <String as FromSql<diesel::sql_types::Text, Sqlite>>::from_sql(value)
+    }
+
+    impl ToSql<sql::Id, Sqlite> for RowId {
+        fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+            out.set_value(self.to_string());
+            Ok(IsNull::No)
+        }
+    }
+
+    impl FromSql<sql::Id, Sqlite> for RowId {
+        fn from_sql(value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
+            Ok(RowId(uuid::Uuid::parse_str(&sqlite_text(value)?)?))
+        }
+    }
+
+    impl ToSql<sql::Moment, Sqlite> for Moment {
+        fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+            out.set_value(self.to_sqlite_text());
+            Ok(IsNull::No)
+        }
+    }
+
+    impl FromSql<sql::Moment, Sqlite> for Moment {
+        fn from_sql(value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
+            let text = sqlite_text(value)?;
+            let naive = NaiveDateTime::parse_from_str(&text, "%Y-%m-%d %H:%M:%S%.f")?;
+            Ok(Moment(naive.and_utc()))
+        }
+    }
+
+    impl ToSql<sql::JsonDoc, Sqlite> for JsonDoc {
+        fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+            out.set_value(self.0.as_str());
+            Ok(IsNull::No)
+        }
+    }
+
+    impl FromSql<sql::JsonDoc, Sqlite> for JsonDoc {
+        fn from_sql(value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
+            sqlite_text(value).map(JsonDoc)
+        }
     }
 }

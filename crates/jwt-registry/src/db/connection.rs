@@ -1,22 +1,51 @@
 //! One connection type for both backends.
 #![allow(missing_docs)] // the items diesel::MultiConnection generates
 
-use diesel::{PgConnection, SqliteConnection};
+#[cfg(feature = "postgres")]
+use diesel::PgConnection;
+#[cfg(feature = "sqlite")]
+use diesel::SqliteConnection;
 
-/// A connection to SQLite or PostgreSQL: one code path for both, except
-/// where the SQL must differ (an explicit `match` on the variant).
+/// A connection to SQLite or PostgreSQL (as the crate's `sqlite` and
+/// `postgres` features allow): one code path for both, except where the SQL
+/// must differ (an explicit `match` on the variant).
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
     /// PostgreSQL.
+    #[cfg(feature = "postgres")]
     Pg(PgConnection),
     /// SQLite.
+    #[cfg(feature = "sqlite")]
     Sqlite(SqliteConnection),
+}
+
+impl DbConnection {
+    /// Whether this is a PostgreSQL connection.
+    pub fn is_postgres(&self) -> bool {
+        #[cfg(feature = "postgres")]
+        #[allow(irrefutable_let_patterns)]
+        if let DbConnection::Pg(_) = self {
+            return true;
+        }
+        false
+    }
+
+    /// Whether this is a SQLite connection.
+    pub fn is_sqlite(&self) -> bool {
+        #[cfg(feature = "sqlite")]
+        #[allow(irrefutable_let_patterns)]
+        if let DbConnection::Sqlite(_) = self {
+            return true;
+        }
+        false
+    }
 }
 
 /// Runs the same query-builder code on the concrete connection of either
 /// backend, for what Diesel's multi-backend cannot express (`ON CONFLICT`,
 /// multi-row `INSERT`, `RETURNING`): the code is written once and compiled
-/// for each.
+/// for each backend built in.
+#[cfg(all(feature = "sqlite", feature = "postgres"))]
 #[macro_export]
 #[doc(hidden)]
 macro_rules! on_backend {
@@ -24,6 +53,30 @@ macro_rules! on_backend {
         match $conn {
             $crate::db::DbConnection::Pg($inner) => $body,
             $crate::db::DbConnection::Sqlite($inner) => $body,
+        }
+    };
+}
+
+/// [`on_backend!`] with SQLite alone.
+#[cfg(all(feature = "sqlite", not(feature = "postgres")))]
+#[macro_export]
+#[doc(hidden)]
+macro_rules! on_backend {
+    ($conn:expr, $inner:ident => $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Sqlite($inner) => $body,
+        }
+    };
+}
+
+/// [`on_backend!`] with PostgreSQL alone.
+#[cfg(all(feature = "postgres", not(feature = "sqlite")))]
+#[macro_export]
+#[doc(hidden)]
+macro_rules! on_backend {
+    ($conn:expr, $inner:ident => $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Pg($inner) => $body,
         }
     };
 }

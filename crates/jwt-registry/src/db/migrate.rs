@@ -1,9 +1,12 @@
 //! Running embedded migrations, safely when several instances start at once.
 
+#[cfg(feature = "postgres")]
 use diesel::RunQueryDsl;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
 
-use super::{Database, DbConnection, DbError, write_transaction};
+#[cfg(feature = "sqlite")]
+use super::write_transaction;
+use super::{Database, DbConnection, DbError};
 
 /// The migrations of one owner (a crate), for each backend: functions
 /// returning the constants `embed_migrations!` makes. A crate with its
@@ -49,6 +52,7 @@ macro_rules! embedded_migrations {
 }
 
 /// An arbitrary constant naming the migration lock.
+#[cfg(feature = "postgres")]
 const ADVISORY_LOCK: i64 = 0x6a77_742d_6d69_6772;
 
 /// Runs the pending migrations of each set, in order, and returns the
@@ -64,6 +68,7 @@ pub fn run_migrations(db: &Database, sets: &[Migrations]) -> Result<Vec<String>,
     let conn: &mut DbConnection = &mut conn;
     let mut applied = Vec::new();
     match conn {
+        #[cfg(feature = "postgres")]
         DbConnection::Pg(pg) => {
             diesel::sql_query(format!("SELECT pg_advisory_lock({ADVISORY_LOCK})")).execute(pg)?;
             let outcome = sets.iter().try_for_each(|set| {
@@ -78,8 +83,10 @@ pub fn run_migrations(db: &Database, sets: &[Migrations]) -> Result<Vec<String>,
             outcome?;
             unlocked?;
         }
+        #[cfg(feature = "sqlite")]
         DbConnection::Sqlite(_) => {
             write_transaction(conn, |conn| {
+                #[allow(irrefutable_let_patterns)]
                 let DbConnection::Sqlite(sqlite) = conn else {
                     return Ok(());
                 };
@@ -103,12 +110,14 @@ pub fn pending_migrations(db: &Database, sets: &[Migrations]) -> Result<Vec<Stri
     let mut pending = Vec::new();
     for set in sets {
         let versions: Vec<String> = match &mut *conn {
+            #[cfg(feature = "postgres")]
             DbConnection::Pg(pg) => pg
                 .pending_migrations((set.postgres)())
                 .map_err(|err| DbError::Migration(format!("{}: {err}", set.owner)))?
                 .iter()
                 .map(|m| m.name().version().to_string())
                 .collect(),
+            #[cfg(feature = "sqlite")]
             DbConnection::Sqlite(sqlite) => sqlite
                 .pending_migrations((set.sqlite)())
                 .map_err(|err| DbError::Migration(format!("{}: {err}", set.owner)))?

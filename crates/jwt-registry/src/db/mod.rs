@@ -11,6 +11,7 @@ mod url;
 pub use connection::{DbConnection, MultiBackend, MultiRawValue};
 pub use error::DbError;
 pub use migrate::{Migrations, pending_migrations, run_migrations};
+#[cfg(feature = "sqlite")]
 pub(crate) use pool::SQLITE_BUSY_TIMEOUT;
 pub use pool::{Connection, Database};
 pub use transaction::write_transaction;

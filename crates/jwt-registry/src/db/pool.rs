@@ -4,9 +4,13 @@ use std::fmt;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
+use diesel::Connection as _;
+#[cfg(feature = "postgres")]
+use diesel::PgConnection;
+#[cfg(feature = "sqlite")]
+use diesel::SqliteConnection;
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{CustomizeConnection, ManageConnection, Pool, PooledConnection, R2D2Connection};
-use diesel::{Connection as _, PgConnection, SqliteConnection};
 
 use super::{DatabaseUrl, DbConnection, DbError};
 
@@ -132,10 +136,17 @@ impl ManageConnection for Manager {
 
     fn connect(&self) -> Result<DbConnection, Self::Error> {
         let connection = match &self.url {
+            #[cfg(feature = "postgres")]
             DatabaseUrl::Postgres(url) => PgConnection::establish(url).map(DbConnection::Pg),
+            #[cfg(feature = "sqlite")]
             DatabaseUrl::Sqlite(path) => {
                 SqliteConnection::establish(path).map(DbConnection::Sqlite)
             }
+            #[allow(unreachable_patterns)]
+            other => Err(diesel::ConnectionError::BadConnection(format!(
+                "{}: jwt-registry was built without this backend (its `sqlite` and `postgres` features)",
+                other.backend_name()
+            ))),
         };
         connection.map_err(diesel::r2d2::Error::ConnectionError)
     }

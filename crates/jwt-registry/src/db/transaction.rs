@@ -1,6 +1,7 @@
 //! Write transactions that cannot deadlock on SQLite.
 
 use diesel::Connection as _;
+#[cfg(feature = "sqlite")]
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 
 use super::DbConnection;
@@ -17,9 +18,23 @@ pub fn write_transaction<T, E>(
 where
     E: From<diesel::result::Error>,
 {
-    if !matches!(conn, DbConnection::Sqlite(_)) {
-        return conn.transaction(work);
+    #[cfg(feature = "sqlite")]
+    if conn.is_sqlite() {
+        return sqlite_immediate(conn, work);
     }
+    conn.transaction(work)
+}
+
+/// [`write_transaction`] on SQLite: `BEGIN IMMEDIATE`, the work, then
+/// commit or roll back.
+#[cfg(feature = "sqlite")]
+fn sqlite_immediate<T, E>(
+    conn: &mut DbConnection,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
     with_sqlite(conn, |sqlite| {
         AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")
     })?;
@@ -48,12 +63,14 @@ where
     outcome
 }
 
+#[cfg(feature = "sqlite")]
 fn with_sqlite(
     conn: &mut DbConnection,
     step: impl FnOnce(&mut diesel::SqliteConnection) -> diesel::QueryResult<()>,
 ) -> diesel::QueryResult<()> {
     match conn {
         DbConnection::Sqlite(sqlite) => step(sqlite),
+        #[cfg(feature = "postgres")]
         DbConnection::Pg(_) => Ok(()),
     }
 }

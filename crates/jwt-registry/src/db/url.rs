@@ -52,7 +52,15 @@ impl DatabaseUrl {
         Ok(DatabaseUrl::Sqlite(path.to_owned()))
     }
 
-    /// Whether this is SQLite.
+    /// "SQLite" or "PostgreSQL".
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            DatabaseUrl::Sqlite(_) => "SQLite",
+            DatabaseUrl::Postgres(_) => "PostgreSQL",
+        }
+    }
+
+    /// Whether this is a SQLite database.
     pub fn is_sqlite(&self) -> bool {
         matches!(self, DatabaseUrl::Sqlite(_))
     }

@@ -36,7 +36,7 @@ pub(crate) fn announce(
     if tokens.is_empty() && users.is_empty() {
         return Ok(());
     }
-    if let DbConnection::Pg(_) = conn {
+    if conn.is_postgres() {
         for payload in payloads(tokens, users) {
             diesel::sql_query("SELECT pg_notify($1, $2)")
                 .into_boxed::<crate::db::MultiBackend>()
@@ -130,6 +130,7 @@ pub(crate) fn payloads(tokens: &[Revoked], users: &[CutOff]) -> Vec<String> {
 
 /// The changes a notification payload carries; a payload it cannot read
 /// asks for a reload.
+#[cfg(feature = "postgres")]
 pub(crate) fn parse_payload(payload: &str) -> Vec<Change> {
     let Ok(serde_json::Value::Array(entries)) = serde_json::from_str(payload) else {
         return vec![Change::Reload];

@@ -25,7 +25,7 @@ pub(crate) fn login_key(root: RowId) -> i64 {
 /// one reads what committed while it waited. Nothing on SQLite, whose
 /// writers are serialised anyway.
 pub(crate) fn lock(conn: &mut DbConnection, keys: &[i64]) -> Result<(), DbError> {
-    if !matches!(conn, DbConnection::Pg(_)) || keys.is_empty() {
+    if !conn.is_postgres() || keys.is_empty() {
         return Ok(());
     }
     let mut keys = keys.to_vec();
@@ -60,7 +60,7 @@ pub(super) fn lock_scope(
     rules: &Rules,
     now: Moment,
 ) -> Result<Option<Vec<RowId>>, DbError> {
-    if !matches!(conn, DbConnection::Pg(_)) {
+    if !conn.is_postgres() {
         return Ok(None);
     }
     let keys: Vec<i64> = match scope {

@@ -90,7 +90,7 @@ pub(super) fn find_locked(
     // Bounded: a row moves to another login only by a re-link.
     for _ in 0..3 {
         let found = find_named(conn, jtis, count_live, rules, now)?;
-        if !matches!(conn, DbConnection::Pg(_)) {
+        if !conn.is_postgres() {
             return Ok(found);
         }
         let keys: Vec<i64> = found
