@@ -208,10 +208,18 @@ impl Registry {
         };
         // Two first uses of a token the registry never saw (or its
         // registration landing meanwhile) both try to register it: the one
-        // that lost runs again and finds it.
-        let (spent, expired) = match spend() {
-            Err(DbError::Conflict) => spend()?,
-            outcome => outcome?,
+        // that lost runs again and finds it. Concurrent replays of one
+        // login may also make PostgreSQL abort one of them as a deadlock:
+        // it runs again too, a bounded number of times.
+        let mut attempts = 1;
+        let (spent, expired) = loop {
+            match spend() {
+                Err(err) if err.is_retryable() && attempts < SPEND_ATTEMPTS => {
+                    tracing::debug!(error = %err, attempts, "spending a refresh token again");
+                    attempts += 1;
+                }
+                outcome => break outcome?,
+            }
         };
         self.after_expiry(&expired, &[], Reach::Tree);
         match &spent {
@@ -325,6 +333,10 @@ impl Registry {
         self.inner.rules.horizon(self.now())
     }
 }
+
+/// How many times spending a refresh token runs before its failure is the
+/// answer.
+const SPEND_ATTEMPTS: u32 = 4;
 
 fn jtis(revoked: &[Revoked]) -> Vec<String> {
     revoked.iter().map(|r| r.jti.clone()).collect()

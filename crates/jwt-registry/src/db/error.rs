@@ -35,6 +35,21 @@ impl DbError {
         )
     }
 
+    /// Whether running the same work again, in a new transaction, may
+    /// succeed: a concurrent registration of the same token, or a
+    /// transaction PostgreSQL aborted as a deadlock or serialization
+    /// failure (it rolled back; nothing of it stayed).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            DbError::Conflict => true,
+            DbError::Query(QueryError::DatabaseError(kind, info)) => {
+                matches!(kind, DatabaseErrorKind::SerializationFailure)
+                    || info.message().contains("deadlock detected")
+            }
+            _ => false,
+        }
+    }
+
     /// Whether the database could not be reached (answer 503), rather than
     /// a statement failing (answer 500).
     pub fn is_unavailable(&self) -> bool {
