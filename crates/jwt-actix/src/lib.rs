@@ -77,10 +77,11 @@
 //!
 //! | feature | default | what |
 //! | --- | --- | --- |
-//! | `registry` | no | the token registry: registration on `obtain/` / `refresh/`, force-expiry checks, `expire/`, the sessions routes, the admin API (`registry`); re-exports `jwt_registry` |
+//! | `registry` | no | the token registry: registration on `obtain/` / `refresh/`, force-expiry checks, `expire/`, the sessions routes, the admin API (`registry`); re-exports `jwt_registry`; needs `sqlite`, `postgres` or both |
+//! | `sqlite` / `postgres` | no | the registry's (and device tables') database backends |
 //! | `device` | no | `registry`, and device tracking: re-exports `jwt_device`, whose `TrackDevices::track_devices` wires it into the registry |
 //! | `passwords` | no | `passwords::Passwords`: argon2id hashes, Django's PBKDF2 and argon2 hashes verified |
-//! | `config` | no | `AuthSettings::from_config` (jwt-core's `config`) |
+//! | `config` | no | `AuthSettings::from_config` (jwt-core's `config`), and the registry's and device tables' `from_config` with their features |
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![cfg_attr(

@@ -46,6 +46,22 @@ use base64::engine::general_purpose::STANDARD;
 /// far more is refused rather than run.
 const MAX_PBKDF2_ITERATIONS: u32 = 20_000_000;
 
+/// The length of Django's PBKDF2-SHA256 hashes.
+const PBKDF2_LEN: usize = 32;
+
+/// The most an argon2 hash read from storage may ask for: 256 MiB, 10
+/// passes, 16 lanes (Django's default is 100 MiB, 2, 8). More is refused
+/// rather than run.
+const MAX_ARGON2: (u32, u32, u32) = (256 * 1024, 10, 16);
+
+/// Whether the argon2 parameters of `hash` are within [`MAX_ARGON2`].
+fn bounded(hash: &PasswordHash) -> bool {
+    argon2::Params::try_from(hash).is_ok_and(|params| {
+        let (memory, passes, lanes) = MAX_ARGON2;
+        params.m_cost() <= memory && params.t_cost() <= passes && params.p_cost() <= lanes
+    })
+}
+
 /// Why a hash could not be made.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -57,6 +73,9 @@ pub struct PasswordError(String);
 pub struct Passwords {
     dummy: Arc<str>,
     verifications: Arc<AtomicU64>,
+    /// How many times the dummy was checked.
+    #[cfg(test)]
+    dummies: Arc<AtomicU64>,
 }
 
 impl fmt::Debug for Passwords {
@@ -120,6 +139,8 @@ impl Passwords {
         Ok(Passwords {
             dummy: hash_bytes(&random)?.into(),
             verifications: Arc::new(AtomicU64::new(0)),
+            #[cfg(test)]
+            dummies: Arc::new(AtomicU64::new(0)),
         })
     }
 
@@ -136,18 +157,21 @@ impl Passwords {
         self.verifications.fetch_add(1, Ordering::Relaxed);
         match stored.and_then(Scheme::of) {
             Some(Scheme::Argon2(phc)) => match PasswordHash::new(phc) {
-                Ok(hash) => Argon2::default()
-                    .verify_password(password.as_bytes(), &hash)
-                    .is_ok(),
-                Err(_) => self.refuse(password),
+                Ok(hash) if hash.salt.is_some() && hash.hash.is_some() && bounded(&hash) => {
+                    Argon2::default()
+                        .verify_password(password.as_bytes(), &hash)
+                        .is_ok()
+                }
+                _ => self.refuse(password),
             },
             Some(Scheme::Pbkdf2 {
                 iterations,
                 salt,
                 hash,
             }) => {
-                let Ok(expected) = STANDARD.decode(hash) else {
-                    return false;
+                let expected = match STANDARD.decode(hash) {
+                    Ok(expected) if expected.len() == PBKDF2_LEN => expected,
+                    _ => return self.refuse(password),
                 };
                 pbkdf2::verify(
                     pbkdf2::PBKDF2_HMAC_SHA256,
@@ -165,15 +189,24 @@ impl Passwords {
     /// Checks the dummy hash and says no: an unknown user, or a hash that
     /// cannot be read, must not answer faster than a wrong password.
     fn refuse(&self, password: &str) -> bool {
+        #[cfg(test)]
+        self.dummies.fetch_add(1, Ordering::Relaxed);
         let _ = Argon2::default().verify_password(password.as_bytes(), &*self.dummy);
         false
     }
 
-    /// Whether `stored` should be replaced by [`Passwords::hash`] of the
-    /// password once it has verified: any Django hash, or an argon2 hash
-    /// that is not argon2id.
+    /// The same argon2id hash in the form Django's `Argon2PasswordHasher`
+    /// stores (`argon2$argon2id$…`): while a Django service still reads
+    /// the users table, write this one, which both verify.
+    pub fn hash_for_django(password: &str) -> Result<String, PasswordError> {
+        Passwords::hash(password).map(|phc| format!("argon2{phc}"))
+    }
+
+    /// Whether `stored` should be replaced by a new hash of the password
+    /// once it has verified: a PBKDF2 hash, or an argon2 hash that is not
+    /// argon2id (ours and Django's argon2id forms are current).
     pub fn needs_rehash(stored: &str) -> bool {
-        !(stored.starts_with("$argon2id$"))
+        !(stored.starts_with("$argon2id$") || stored.starts_with("argon2$argon2id$"))
     }
 
     /// How many verifications ran since [`Passwords::new`] (clones share
@@ -227,7 +260,11 @@ mod tests {
         assert!(passwords.verify("wonderland-42", Some(&a)));
         assert!(!passwords.verify("wonderland-4", Some(&a)));
         assert!(!Passwords::needs_rehash(&a));
+        assert!(!Passwords::needs_rehash(DJANGO_ARGON2));
         assert!(Passwords::needs_rehash(DJANGO_PBKDF2));
+        let for_django = Passwords::hash_for_django("wonderland-42").unwrap();
+        assert!(for_django.starts_with("argon2$argon2id$"), "{for_django}");
+        assert!(passwords.verify("wonderland-42", Some(&for_django)));
         assert!(Passwords::needs_rehash(
             "$argon2i$v=19$m=16,t=2,p=1$c2FsdHNhbHQ$aGFzaA"
         ));
@@ -238,7 +275,7 @@ mod tests {
         let passwords = Passwords::new().unwrap();
         let clone = passwords.clone();
         let tampered = DJANGO_PBKDF2.replace("YODw", "ZODw");
-        let cases: [Option<&str>; 9] = [
+        let cases: [Option<&str>; 12] = [
             None,
             Some(""),
             Some("!unusable-password"),
@@ -247,12 +284,23 @@ mod tests {
             Some("pbkdf2_sha256$0$salt$hash"),
             Some("pbkdf2_sha256$99999999999$salt$hash"),
             Some("pbkdf2_sha256$1000$salt$not base64!"),
+            Some("pbkdf2_sha256$1000$salt$"),
+            Some("$argon2id$v=19$m=19456,t=2,p=1"),
+            Some("$argon2id$v=19$m=4194304,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"),
             Some(&tampered),
         ];
         for stored in cases {
-            let before = clone.verifications();
+            let (before, dummies) = (clone.verifications(), clone.dummies.load(Ordering::Relaxed));
             assert!(!passwords.verify("wonderland-42", stored), "{stored:?}");
             assert_eq!(clone.verifications() - before, 1, "{stored:?}");
+            // Whatever cannot be read costs the dummy's check; the tampered
+            // hash is read, and costs its own.
+            let expected = u64::from(stored != Some(tampered.as_str()));
+            assert_eq!(
+                clone.dummies.load(Ordering::Relaxed) - dummies,
+                expected,
+                "{stored:?}"
+            );
         }
     }
 

@@ -12,7 +12,7 @@ use crate::{Algorithm, AlgorithmFamily, Secret, duration};
 /// The `[tokens]` section of docs/configuration.md, with simplejwt's defaults.
 ///
 /// Deserialize it with serde (unknown keys are refused) or load it with
-/// [`TokenSettings::load`]; [`TokenService::new`](crate::TokenService::new)
+/// `TokenSettings::load` (feature `config`); [`TokenService::new`](crate::TokenService::new)
 /// checks it and parses the keys once. `Debug` never shows a secret.
 ///
 /// ```

@@ -223,6 +223,13 @@ pub fn connect(
                 diesel::insert_into(intake).values(row).execute(c)?;
             }
         }
+        // The registry was built with a backend this crate was not.
+        #[allow(unreachable_patterns)]
+        _ => {
+            return Err(DbError::Unreachable(
+                "jwt-device was built without this backend".into(),
+            ));
+        }
     }
     Ok(Connected {
         interlocutor: interlocutor.id,

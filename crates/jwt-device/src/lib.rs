@@ -19,13 +19,15 @@
 //! assert_eq!(seen.category, Category::Desktop);
 //! ```
 //!
-//! With the registry (feature `registry`, on by default), one call wires
-//! device tracking in ([`TrackDevices`]): the tables ([`MIGRATIONS`]), the
-//! pipeline step `connect_interlocutor` ([`ConnectInterlocutor`]), the
-//! archiver's cleanup ([`ForgetUnusedInterlocutors`]) and the sessions'
-//! details ([`DeviceSessionDetails`]):
+//! With the registry (feature `registry`, on by default, with `sqlite`,
+//! `postgres` or both), one call wires device tracking in
+//! (`TrackDevices`): the tables (`MIGRATIONS`), the pipeline step
+//! `connect_interlocutor` (`ConnectInterlocutor`), the archiver's cleanup
+//! (`ForgetUnusedInterlocutors`) and the sessions' details
+//! (`DeviceSessionDetails`):
 //!
-//! ```no_run
+#![cfg_attr(feature = "registry", doc = "```no_run")]
+#![cfg_attr(not(feature = "registry"), doc = "```ignore")]
 //! # fn open(settings: jwt_registry::RegistrySettings, device: jwt_device::DeviceSettings) -> Result<(), Box<dyn std::error::Error>> {
 //! use jwt_device::TrackDevices;
 //!

@@ -3,7 +3,7 @@
 //! running anything once they ran. SQLite always, PostgreSQL with
 //! `DATABASE_URL`.
 
-use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
 use diesel_migrations::MigrationHarness;
 use jwt_registry::testing::databases;
 use jwt_registry::{MigrationsBy, OpenError, Registry, RegistrySettings};
@@ -28,10 +28,32 @@ fn the_app_runs_the_migrations_and_the_registry_only_checks_them() {
             "{name}: {message}"
         );
 
+        // Refusing wrote nothing: not even Diesel's bookkeeping table.
+        #[derive(diesel::QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let tables = if name == "sqlite" {
+            let mut conn = SqliteConnection::establish(&db.url).unwrap();
+            diesel::sql_query("SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table'")
+                .get_result::<Count>(&mut conn)
+                .unwrap()
+                .n
+        } else {
+            let mut conn = PgConnection::establish(&db.url).unwrap();
+            diesel::sql_query(
+                "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_schema = current_schema()",
+            )
+            .get_result::<Count>(&mut conn)
+            .unwrap()
+            .n
+        };
+        assert_eq!(tables, 0, "{name}: the refused start created no table");
+
         // The app's own runner, on a connection of its own.
         let ran = if name == "sqlite" {
-            let path = db.url.trim_start_matches("sqlite://");
-            let mut conn = SqliteConnection::establish(path).unwrap();
+            let mut conn = SqliteConnection::establish(&db.url).unwrap();
             conn.run_pending_migrations(jwt_registry::SQLITE_MIGRATIONS)
                 .unwrap()
                 .len()

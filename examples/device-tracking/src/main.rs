@@ -45,7 +45,8 @@ impl UserStore for Users {
     }
 }
 
-/// The registry on `database_url` (a SQLite path, or a PostgreSQL URL),
+/// The registry on the SQLite file `database_url` (this example builds
+/// SQLite alone; with the `postgres` feature a PostgreSQL URL works too),
 /// with device tracking in one call, and the auth on top of it.
 fn jwt(database_url: &str) -> Result<JwtAuth<Users>, Box<dyn std::error::Error>> {
     let token_settings = TokenSettings {

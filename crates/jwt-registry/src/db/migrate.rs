@@ -1,7 +1,9 @@
 //! Running embedded migrations, safely when several instances start at once.
 
-#[cfg(feature = "postgres")]
+use std::collections::HashSet;
+
 use diesel::RunQueryDsl;
+use diesel::migration::MigrationSource;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
 
 #[cfg(feature = "sqlite")]
@@ -104,28 +106,66 @@ pub fn run_migrations(db: &Database, sets: &[Migrations]) -> Result<Vec<String>,
 }
 
 /// The migrations of `sets` not applied yet, as `owner/version`; empty when
-/// the database is up to date.
+/// the database is up to date. Only reads: a database whose migrations
+/// never ran (no `__diesel_schema_migrations` table) has all of them
+/// pending.
 pub fn pending_migrations(db: &Database, sets: &[Migrations]) -> Result<Vec<String>, DbError> {
     let mut conn = db.get()?;
+    let applied = applied_versions(&mut conn)?;
     let mut pending = Vec::new();
     for set in sets {
-        let versions: Vec<String> = match &mut *conn {
+        let versions: Vec<String> = match &*conn {
             #[cfg(feature = "postgres")]
-            DbConnection::Pg(pg) => pg
-                .pending_migrations((set.postgres)())
+            DbConnection::Pg(_) => MigrationSource::<diesel::pg::Pg>::migrations(&(set.postgres)())
                 .map_err(|err| DbError::Migration(format!("{}: {err}", set.owner)))?
                 .iter()
                 .map(|m| m.name().version().to_string())
                 .collect(),
             #[cfg(feature = "sqlite")]
-            DbConnection::Sqlite(sqlite) => sqlite
-                .pending_migrations((set.sqlite)())
-                .map_err(|err| DbError::Migration(format!("{}: {err}", set.owner)))?
-                .iter()
-                .map(|m| m.name().version().to_string())
-                .collect(),
+            DbConnection::Sqlite(_) => {
+                MigrationSource::<diesel::sqlite::Sqlite>::migrations(&(set.sqlite)())
+                    .map_err(|err| DbError::Migration(format!("{}: {err}", set.owner)))?
+                    .iter()
+                    .map(|m| m.name().version().to_string())
+                    .collect()
+            }
         };
-        pending.extend(versions.into_iter().map(|v| format!("{}/{v}", set.owner)));
+        pending.extend(
+            versions
+                .into_iter()
+                .filter(|version| !applied.contains(version))
+                .map(|version| format!("{}/{version}", set.owner)),
+        );
     }
     Ok(pending)
+}
+
+#[derive(diesel::QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+#[derive(diesel::QueryableByName)]
+struct Version {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    version: String,
+}
+
+/// The versions Diesel recorded as applied, without creating its table.
+fn applied_versions(conn: &mut DbConnection) -> Result<HashSet<String>, DbError> {
+    let exists = if conn.is_postgres() {
+        "SELECT COUNT(*) AS n FROM information_schema.tables \
+         WHERE table_name = '__diesel_schema_migrations' AND table_schema = current_schema()"
+    } else {
+        "SELECT COUNT(*) AS n FROM sqlite_master \
+         WHERE type = 'table' AND name = '__diesel_schema_migrations'"
+    };
+    let found: Count = diesel::sql_query(exists).get_result(conn)?;
+    if found.n == 0 {
+        return Ok(HashSet::new());
+    }
+    let rows: Vec<Version> =
+        diesel::sql_query("SELECT version FROM __diesel_schema_migrations").load(conn)?;
+    Ok(rows.into_iter().map(|row| row.version).collect())
 }

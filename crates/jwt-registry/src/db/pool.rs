@@ -40,6 +40,16 @@ impl Database {
     /// devices. An existing file is never touched. Fails when no connection
     /// can be had.
     pub fn connect(url: &DatabaseUrl) -> Result<Database, DbError> {
+        let built_in = match url {
+            DatabaseUrl::Sqlite(_) => cfg!(feature = "sqlite"),
+            DatabaseUrl::Postgres(_) => cfg!(feature = "postgres"),
+        };
+        if !built_in {
+            return Err(DbError::Unreachable(format!(
+                "{}: jwt-registry was built without this backend (its `sqlite` and `postgres` features)",
+                url.backend_name()
+            )));
+        }
         create_private_file(url);
         let (max_size, setup) = match url {
             DatabaseUrl::Sqlite(_) => (8, Setup::Sqlite),
