@@ -114,7 +114,7 @@ impl Statement {
     }
 }
 
-/// The rows of `jwt_token` connected to the seed rows through parent links,
+/// The rows of `jwt_token` connected to the starting rows through parent links,
 /// in both directions: the seeds' whole login trees. `seed` is a `SELECT id
 /// FROM jwt_token WHERE ...`. One statement, however deep the tree.
 ///
@@ -139,7 +139,7 @@ pub(crate) fn tree_cte(seed: &str) -> String {
     )
 }
 
-/// `name(id)`: the rows of `jwt_token` at or below the seed rows, for the
+/// `name(id)`: the rows of `jwt_token` at or below the starting rows, for the
 /// seeds and everything derived from them, nothing above. To follow `WITH
 /// RECURSIVE`. One statement.
 pub(crate) fn down_cte(name: &str, seed: &str) -> String {
