@@ -115,7 +115,7 @@ impl Statement {
 }
 
 /// The rows of `jwt_token` connected to the starting rows through parent links,
-/// in both directions: the seeds' whole login trees. `seed` is a `SELECT id
+/// in both directions: the whole login trees of those rows. `start` is a `SELECT id
 /// FROM jwt_token WHERE ...`. One statement, however deep the tree.
 ///
 /// Each token has at most one parent, so the tokens form a forest and a
@@ -123,11 +123,11 @@ impl Statement {
 /// a primary-key lookup), then down from them (each step an index lookup
 /// on `parent_id`).
 #[cfg(any(test, feature = "testing"))]
-pub(crate) fn tree_cte(seed: &str) -> String {
+pub(crate) fn tree_cte(start: &str) -> String {
     format!(
         "WITH RECURSIVE \
          up(id, parent_id) AS ( \
-             SELECT id, parent_id FROM jwt_token WHERE id IN ({seed}) \
+             SELECT id, parent_id FROM jwt_token WHERE id IN ({start}) \
              UNION \
              SELECT t.id, t.parent_id FROM jwt_token t JOIN up ON t.id = up.parent_id \
          ), \
@@ -140,12 +140,12 @@ pub(crate) fn tree_cte(seed: &str) -> String {
 }
 
 /// `name(id)`: the rows of `jwt_token` at or below the starting rows, for the
-/// seeds and everything derived from them, nothing above. To follow `WITH
+/// starting rows and everything derived from them, nothing above. To follow `WITH
 /// RECURSIVE`. One statement.
-pub(crate) fn down_cte(name: &str, seed: &str) -> String {
+pub(crate) fn down_cte(name: &str, start: &str) -> String {
     format!(
         "{name}(id) AS ( \
-             {seed} \
+             {start} \
              UNION \
              SELECT t.id FROM jwt_token t JOIN {name} ON t.parent_id = {name}.id \
          )"
