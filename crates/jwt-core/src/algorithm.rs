@@ -120,6 +120,39 @@ impl fmt::Display for Algorithm {
     }
 }
 
+impl From<Algorithm> for jsonwebtoken::Algorithm {
+    fn from(algorithm: Algorithm) -> Self {
+        match algorithm {
+            Algorithm::HS256 => jsonwebtoken::Algorithm::HS256,
+            Algorithm::HS384 => jsonwebtoken::Algorithm::HS384,
+            Algorithm::HS512 => jsonwebtoken::Algorithm::HS512,
+            Algorithm::RS256 => jsonwebtoken::Algorithm::RS256,
+            Algorithm::RS384 => jsonwebtoken::Algorithm::RS384,
+            Algorithm::RS512 => jsonwebtoken::Algorithm::RS512,
+            Algorithm::PS256 => jsonwebtoken::Algorithm::PS256,
+            Algorithm::PS384 => jsonwebtoken::Algorithm::PS384,
+            Algorithm::PS512 => jsonwebtoken::Algorithm::PS512,
+            Algorithm::ES256 => jsonwebtoken::Algorithm::ES256,
+            Algorithm::ES384 => jsonwebtoken::Algorithm::ES384,
+            Algorithm::EdDSA => jsonwebtoken::Algorithm::EdDSA,
+        }
+    }
+}
+
+impl TryFrom<jsonwebtoken::Algorithm> for Algorithm {
+    type Error = UnknownAlgorithm;
+
+    /// Every algorithm of jsonwebtoken 12; a later one it may add is unknown.
+    fn try_from(algorithm: jsonwebtoken::Algorithm) -> Result<Self, Self::Error> {
+        Algorithm::ALL
+            .into_iter()
+            .find(|ours| jsonwebtoken::Algorithm::from(*ours) == algorithm)
+            .ok_or_else(|| UnknownAlgorithm {
+                name: format!("{algorithm:?}"),
+            })
+    }
+}
+
 /// The error of parsing an algorithm name.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error(
@@ -168,6 +201,15 @@ mod tests {
         assert!("none".parse::<Algorithm>().is_err());
         assert!("hs256".parse::<Algorithm>().is_err());
         assert!("ES512".parse::<Algorithm>().is_err());
+    }
+
+    #[test]
+    fn jsonwebtoken_names_the_same_algorithms() {
+        for alg in Algorithm::ALL {
+            let theirs = jsonwebtoken::Algorithm::from(alg);
+            assert_eq!(format!("{theirs:?}"), alg.as_str());
+            assert_eq!(Algorithm::try_from(theirs), Ok(alg));
+        }
     }
 
     #[test]

@@ -1,37 +1,37 @@
 //! The compact JWS form: `base64url(header).base64url(claims).base64url(signature)`.
-
-use std::borrow::Cow;
+//!
+//! jsonwebtoken reads the header and makes and checks signatures; this
+//! writes the header and claims in PyJWT's byte order (jsonwebtoken's
+//! `encode` puts `typ` first and has no ordered claims) and reads claims
+//! into an ordered map.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::Deserialize;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 use crate::Algorithm;
 use crate::claims::Claims;
-use crate::error::Error;
+use crate::error::{Cause, Error};
 use crate::keys::SigningKey;
 
 /// The three parts of a compact token.
 pub(crate) struct Parts<'a> {
     /// `header.payload`, the signed bytes.
     pub(crate) signing_input: &'a str,
-    pub(crate) header: &'a str,
     pub(crate) payload: &'a str,
     pub(crate) signature: &'a str,
 }
 
 pub(crate) fn split(token: &str) -> Result<Parts<'_>, Error> {
-    let malformed = || Error::invalid("not three base64url parts");
+    let malformed = || Error::malformed("not three base64url parts");
     let (signing_input, signature) = token.rsplit_once('.').ok_or_else(malformed)?;
-    let (header, payload) = signing_input.split_once('.').ok_or_else(malformed)?;
+    let (_header, payload) = signing_input.split_once('.').ok_or_else(malformed)?;
     if payload.contains('.') {
         return Err(malformed());
     }
     Ok(Parts {
         signing_input,
-        header,
         payload,
         signature,
     })
@@ -43,54 +43,46 @@ pub(crate) struct Header {
     pub(crate) kid: Option<String>,
 }
 
-#[derive(Deserialize)]
-struct RawHeader<'a> {
-    #[serde(borrow, default)]
-    alg: Option<Cow<'a, str>>,
-    #[serde(default)]
-    kid: Option<Value>,
-    #[serde(default)]
-    crit: Option<serde::de::IgnoredAny>,
+/// The header, read by jsonwebtoken. A `crit` header is refused (RFC 7515
+/// §4.1.11: extensions we do not understand must be refused), as a header
+/// that is not a JSON object, or has a `kid` that is not a string.
+pub(crate) fn decode_header(token: &str) -> Result<Header, Error> {
+    let header = jsonwebtoken::decode_header(token).map_err(|_| header_error(token))?;
+    if header.crit.is_some() {
+        return Err(Error::malformed("header has crit"));
+    }
+    let alg = Algorithm::try_from(header.alg)
+        .map_err(|_| Error::new(Cause::AlgorithmNotAccepted, "algorithm not accepted"))?;
+    Ok(Header {
+        alg,
+        kid: header.kid,
+    })
 }
 
-pub(crate) fn decode_header(encoded: &str) -> Result<Header, Error> {
-    let bytes = URL_SAFE_NO_PAD
-        .decode(encoded)
-        .map_err(|_| Error::invalid("header is not base64url"))?;
-    // A derived struct would also take a JSON array; PyJWT wants an object.
-    if bytes.trim_ascii_start().first() != Some(&b'{') {
-        return Err(Error::invalid("header is not a JSON object"));
+/// Why jsonwebtoken could not read a header: an `alg` missing, unknown or
+/// `none` is told apart from the rest. Only refused tokens come here.
+fn header_error(token: &str) -> Error {
+    let header = token
+        .split('.')
+        .next()
+        .and_then(|header| URL_SAFE_NO_PAD.decode(header).ok())
+        .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok());
+    match header.as_ref().and_then(Value::as_object) {
+        None => Error::malformed("header is not a JSON object"),
+        Some(header) => match header.get("alg").and_then(Value::as_str) {
+            Some(alg) if alg.parse::<Algorithm>().is_ok() => {
+                Error::malformed("header has a field of the wrong type")
+            }
+            _ => Error::new(Cause::AlgorithmNotAccepted, "algorithm not accepted"),
+        },
     }
-    let raw: RawHeader<'_> = serde_json::from_slice(&bytes)
-        .map_err(|_| Error::invalid("header is not a JSON object"))?;
-    if raw.crit.is_some() {
-        // RFC 7515 §4.1.11: extensions we do not understand must be refused.
-        return Err(Error::invalid("header has crit"));
-    }
-    let alg = raw
-        .alg
-        .ok_or(Error::invalid("header has no alg"))?
-        .parse::<Algorithm>()
-        .map_err(|_| Error::invalid("algorithm not accepted"))?;
-    let kid = match raw.kid {
-        None => None,
-        Some(Value::String(kid)) => Some(kid),
-        Some(_) => return Err(Error::invalid("kid is not a string")),
-    };
-    Ok(Header { alg, kid })
-}
-
-pub(crate) fn decode_signature(encoded: &str) -> Result<Vec<u8>, Error> {
-    URL_SAFE_NO_PAD
-        .decode(encoded)
-        .map_err(|_| Error::invalid("signature is not base64url"))
 }
 
 pub(crate) fn decode_payload(encoded: &str) -> Result<Map<String, Value>, Error> {
     let bytes = URL_SAFE_NO_PAD
         .decode(encoded)
-        .map_err(|_| Error::invalid("payload is not base64url"))?;
-    serde_json::from_slice(&bytes).map_err(|_| Error::invalid("payload is not a JSON object"))
+        .map_err(|_| Error::malformed("payload is not base64url"))?;
+    serde_json::from_slice(&bytes).map_err(|_| Error::malformed("payload is not a JSON object"))
 }
 
 /// Signs `claims` with `key`. `aud` and `iss` are set when configured, as
@@ -107,7 +99,7 @@ pub(crate) fn encode(
         audience,
         issuer,
     })
-    .map_err(|_| Error::new(crate::ErrorKind::Signing, "claims are not serializable"))?;
+    .map_err(|_| Error::new(Cause::SigningFailed, "claims are not serializable"))?;
     let header = key.encoded_header();
     let mut token = String::with_capacity(header.len() + payload.len() * 4 / 3 + 360);
     token.push_str(header);
@@ -115,7 +107,7 @@ pub(crate) fn encode(
     URL_SAFE_NO_PAD.encode_string(&payload, &mut token);
     let signature = key.sign(token.as_bytes())?;
     token.push('.');
-    URL_SAFE_NO_PAD.encode_string(signature, &mut token);
+    token.push_str(&signature);
     Ok(token)
 }
 

@@ -40,13 +40,19 @@
 //! refused), the signature, `iat`/`nbf`/`exp` with the configured leeway
 //! (expired when `exp <= now - leeway`), `iss` and `aud`, then `exp`, `jti`
 //! and the type claim present. Failures carry simplejwt's code and message
-//! ([`ErrorKind`]).
+//! ([`ErrorKind`]) and, for the app, which check failed ([`Cause`]).
 //!
 //! # Crypto
 //!
-//! One backend, aws-lc-rs — jsonwebtoken's `aws_lc_rs` backend, chosen by
-//! measurement (`docs/performance.md`) — with no feature to switch it. Keys
-//! are parsed once, when the service is built.
+//! [jsonwebtoken](https://docs.rs/jsonwebtoken) 12 is the token layer: keys
+//! are its `EncodingKey` and `DecodingKey`, built once when the service is
+//! built, signatures are made and checked by `jsonwebtoken::crypto`, public
+//! keys are published as its `Jwk`. Its backend is aws-lc-rs, chosen by
+//! measurement (`docs/performance.md`), with no feature to switch it; an app
+//! that installed another jsonwebtoken `CryptoProvider` keeps it. jwt-core
+//! writes the header and claims itself, in PyJWT's byte order, and checks
+//! the claims with PyJWT's boundaries rather than jsonwebtoken's
+//! `Validation` (whose default leeway is 60 s).
 //!
 //! # Features
 //!
@@ -83,7 +89,7 @@ pub use algorithm::{Algorithm, AlgorithmFamily, UnknownAlgorithm};
 pub use claims::{Claims, UserId};
 pub use clock::{Clock, ManualClock, SystemClock, unix_seconds};
 pub use duration::{deserialize as deserialize_duration, parse_duration};
-pub use error::{Error, ErrorKind};
+pub use error::{Cause, Error, ErrorKind};
 pub use keys::{KeyError, KeySet, SigningKey, VerifyingKey};
 pub use rejection::{Rejection, TypeFailure};
 pub use request_info::RequestInfo;
@@ -105,6 +111,11 @@ pub struct ReadmeDoctest;
 /// (feature `config`).
 #[cfg(feature = "config")]
 pub use config;
+
+/// jsonwebtoken, the token layer: its `Jwk`, `EncodingKey` and `DecodingKey`
+/// are what [`VerifyingKey::jwk`], [`SigningKey::encoding_key`] and
+/// [`VerifyingKey::decoding_key`] give.
+pub use jsonwebtoken;
 
 /// `serde_json`'s value type, for claims.
 pub use serde_json::Value;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::claims::{Claims, UserId};
 use crate::clock::Clock;
 use crate::codec;
-use crate::error::{Error, ErrorKind};
+use crate::error::{Cause, Error};
 use crate::keys::KeySet;
 use crate::rejection::{Rejection, TypeFailure};
 use crate::token::Token;
@@ -135,7 +135,7 @@ impl TokenService {
         add_claims(&mut claims);
         Token::seal(token_type.clone(), claims, &self.inner.names, now).map_err(|_| {
             Error::new(
-                ErrorKind::Signing,
+                Cause::SigningFailed,
                 "the claims hook broke exp or the id claim",
             )
         })
@@ -175,7 +175,7 @@ impl TokenService {
             .inner
             .keys
             .signing_key()
-            .ok_or(Error::new(ErrorKind::NoSigningKey, "verify-only key set"))?;
+            .ok_or(Error::new(Cause::NoSigningKey, "verify-only key set"))?;
         codec::encode(
             key,
             token.claims(),
@@ -259,28 +259,30 @@ impl TokenService {
     fn decode(&self, token: &str) -> Result<(Claims, (i64, String), i64), Error> {
         let inner = &*self.inner;
         let parts = codec::split(token)?;
-        let header = codec::decode_header(parts.header)?;
-        let signature = codec::decode_signature(parts.signature)?;
+        let header = codec::decode_header(token)?;
         let mut tried = false;
         let mut verified = false;
         for key in inner.keys.candidates(header.kid.as_deref()) {
             if key.algorithm() == header.alg {
                 tried = true;
-                if key.verify(parts.signing_input.as_bytes(), &signature) {
+                if key.check(parts.signing_input.as_bytes(), parts.signature)? {
                     verified = true;
                     break;
                 }
             }
         }
         if !tried {
-            return Err(Error::invalid(if header.kid.is_some() {
-                "no key with this kid and alg"
-            } else {
-                "no key for this alg"
-            }));
+            return Err(Error::new(
+                Cause::UnknownKey,
+                if header.kid.is_some() {
+                    "no key with this kid and alg"
+                } else {
+                    "no key for this alg"
+                },
+            ));
         }
         if !verified {
-            return Err(Error::invalid("signature does not match"));
+            return Err(Error::new(Cause::BadSignature, "signature does not match"));
         }
         let claims = codec::decode_payload(parts.payload)?;
         let now = inner.clock.unix_seconds();

@@ -103,7 +103,7 @@ impl Token {
     /// identification").
     pub fn require_user_id(&self) -> Result<&UserId, Error> {
         self.user_id.as_ref().ok_or(Error::new(
-            crate::ErrorKind::NoUserId,
+            crate::Cause::NoUserId,
             "no usable user id claim",
         ))
     }

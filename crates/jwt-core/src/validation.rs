@@ -7,7 +7,7 @@
 use serde_json::{Map, Value};
 
 use crate::claims::Claims;
-use crate::error::{Error, ErrorKind};
+use crate::error::{Cause, Error};
 use crate::token_type::TokenType;
 
 /// The configurable claim names (`[tokens] *_claim`).
@@ -48,36 +48,36 @@ pub(crate) fn as_seconds(value: &Value) -> Option<i64> {
 /// PyJWT's checks of the registered claims present in the token.
 pub(crate) fn check_registered(claims: &Map<String, Value>, rules: Rules<'_>) -> Result<(), Error> {
     if let Some(iat) = claims.get("iat") {
-        let iat = as_seconds(iat).ok_or(Error::invalid("iat is not a number"))?;
+        let iat = as_seconds(iat).ok_or(Error::malformed("iat is not a number"))?;
         if iat > rules.now.saturating_add(rules.leeway) {
-            return Err(Error::invalid("iat is in the future"));
+            return Err(Error::new(Cause::NotYetValid, "iat is in the future"));
         }
     }
     if let Some(nbf) = claims.get("nbf") {
-        let nbf = as_seconds(nbf).ok_or(Error::invalid("nbf is not a number"))?;
+        let nbf = as_seconds(nbf).ok_or(Error::malformed("nbf is not a number"))?;
         if nbf > rules.now.saturating_add(rules.leeway) {
-            return Err(Error::invalid("not valid yet (nbf)"));
+            return Err(Error::new(Cause::NotYetValid, "not valid yet (nbf)"));
         }
     }
     if let Some(exp) = claims.get("exp") {
-        let exp = as_seconds(exp).ok_or(Error::invalid("exp is not a number"))?;
+        let exp = as_seconds(exp).ok_or(Error::malformed("exp is not a number"))?;
         if exp <= rules.now.saturating_sub(rules.leeway) {
-            return Err(Error::invalid("expired"));
+            return Err(Error::new(Cause::Expired, "expired"));
         }
     }
     if let Some(issuer) = rules.issuer {
         match claims.get("iss") {
-            None => return Err(Error::invalid("no iss claim")),
+            None => return Err(Error::new(Cause::WrongIssuer, "no iss claim")),
             Some(Value::String(iss)) if iss == issuer => {}
-            Some(_) => return Err(Error::invalid("wrong issuer")),
+            Some(_) => return Err(Error::new(Cause::WrongIssuer, "wrong issuer")),
         }
     }
     check_audience(claims.get("aud"), rules.audience)?;
     if claims.get("sub").is_some_and(|sub| !sub.is_string()) {
-        return Err(Error::invalid("sub is not a string"));
+        return Err(Error::malformed("sub is not a string"));
     }
     if claims.get("jti").is_some_and(|jti| !jti.is_string()) {
-        return Err(Error::invalid("jti is not a string"));
+        return Err(Error::malformed("jti is not a string"));
     }
     Ok(())
 }
@@ -86,22 +86,23 @@ fn check_audience(aud: Option<&Value>, audience: Option<&str>) -> Result<(), Err
     let aud = aud.filter(|aud| is_truthy(aud));
     match (aud, audience) {
         (None, None) => Ok(()),
-        (Some(_), None) => Err(Error::invalid(
+        (Some(_), None) => Err(Error::new(
+            Cause::WrongAudience,
             "token has an audience but none is configured",
         )),
-        (None, Some(_)) => Err(Error::invalid("no aud claim")),
+        (None, Some(_)) => Err(Error::new(Cause::WrongAudience, "no aud claim")),
         (Some(Value::String(aud)), Some(audience)) if aud == audience => Ok(()),
         (Some(Value::Array(auds)), Some(audience)) => {
             if !auds.iter().all(Value::is_string) {
-                return Err(Error::invalid("aud is not a list of strings"));
+                return Err(Error::malformed("aud is not a list of strings"));
             }
             if auds.iter().any(|aud| aud.as_str() == Some(audience)) {
                 Ok(())
             } else {
-                Err(Error::invalid("wrong audience"))
+                Err(Error::new(Cause::WrongAudience, "wrong audience"))
             }
         }
-        (Some(_), Some(_)) => Err(Error::invalid("wrong audience")),
+        (Some(_), Some(_)) => Err(Error::new(Cause::WrongAudience, "wrong audience")),
     }
 }
 
@@ -122,14 +123,14 @@ fn is_truthy(value: &Value) -> bool {
 pub(crate) fn expiry_and_id(claims: &Claims, names: &ClaimNames) -> Result<(i64, String), Error> {
     let exp = claims
         .get("exp")
-        .ok_or(Error::new(ErrorKind::MissingExpiry, "no exp claim"))?;
-    let exp = as_seconds(exp).ok_or(Error::invalid("exp is not a number"))?;
+        .ok_or(Error::new(Cause::MissingExpiry, "no exp claim"))?;
+    let exp = as_seconds(exp).ok_or(Error::malformed("exp is not a number"))?;
     let jti = claims
         .get(&names.jti)
-        .ok_or(Error::new(ErrorKind::MissingId, "no id claim"))?;
+        .ok_or(Error::new(Cause::MissingId, "no id claim"))?;
     let jti = jti
         .as_str()
-        .ok_or(Error::invalid("the id claim is not a string"))?;
+        .ok_or(Error::malformed("the id claim is not a string"))?;
     Ok((exp, jti.to_owned()))
 }
 
@@ -140,9 +141,9 @@ pub(crate) fn check_type(
     expected: &TokenType,
 ) -> Result<(), Error> {
     match claims.get(type_claim) {
-        None => Err(Error::new(ErrorKind::MissingType, "no type claim")),
+        None => Err(Error::new(Cause::MissingType, "no type claim")),
         Some(Value::String(name)) if name == expected.name() => Ok(()),
-        Some(_) => Err(Error::new(ErrorKind::WrongType, "another token type")),
+        Some(_) => Err(Error::new(Cause::WrongType, "another token type")),
     }
 }
 

@@ -71,6 +71,17 @@ impl KeySet {
         serde_json::json!({ "keys": keys })
     }
 
+    /// The same public keys as jsonwebtoken's [`JwkSet`](jsonwebtoken::jwk::JwkSet).
+    pub fn jwk_set(&self) -> jsonwebtoken::jwk::JwkSet {
+        jsonwebtoken::jwk::JwkSet {
+            keys: self
+                .verifying
+                .iter()
+                .filter_map(|key| key.jwk().cloned())
+                .collect(),
+        }
+    }
+
     /// Every verifying key, the current one first.
     pub fn verifying_keys(&self) -> &[VerifyingKey] {
         &self.verifying

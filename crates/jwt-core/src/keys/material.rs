@@ -1,8 +1,10 @@
 //! A verifying key from PEM text or settings' key material: a private
 //! key's PEM gives its public half, so this sits above both key kinds.
 
-use super::verifying::{Verifier, parse_public_key};
-use super::{KeyError, SigningKey, VerifyingKey, pem_text};
+use jsonwebtoken::DecodingKey;
+use jsonwebtoken::jwk::Jwk;
+
+use super::{KeyError, SigningKey, VerifyingKey, pem_text, provider};
 use crate::{Algorithm, AlgorithmFamily};
 
 impl VerifyingKey {
@@ -10,17 +12,30 @@ impl VerifyingKey {
     /// `BEGIN RSA PUBLIC KEY` for RSA), or a private key whose public half is
     /// used.
     pub fn from_pem(algorithm: Algorithm, pem: &[u8]) -> Result<Self, KeyError> {
-        if algorithm.family() == AlgorithmFamily::Hmac {
+        let family = algorithm.family();
+        if family == AlgorithmFamily::Hmac {
             return Err(KeyError::PemAsSecret(algorithm));
         }
-        let (label, der) = pem_text::decode(algorithm, pem)?;
-        let public_label = match algorithm.family() {
+        let (label, _) = pem_text::decode(algorithm, pem)?;
+        let public_label = match family {
             AlgorithmFamily::Rsa => matches!(label.as_str(), "PUBLIC KEY" | "RSA PUBLIC KEY"),
             _ => label == "PUBLIC KEY",
         };
         if public_label {
-            let key = parse_public_key(algorithm, &der)?;
-            return Ok(VerifyingKey::new(algorithm, Verifier::Public(key)));
+            provider::ensure();
+            let decoding = match family {
+                AlgorithmFamily::Rsa => DecodingKey::from_rsa_pem(pem),
+                AlgorithmFamily::Ec => DecodingKey::from_ec_pem(pem),
+                _ => DecodingKey::from_ed_pem(pem),
+            };
+            let jwk = decoding
+                .and_then(|key| Jwk::from_decoding_key(&key, Some(algorithm.into())))
+                .map_err(|err| KeyError::Rejected {
+                    algorithm,
+                    role: "public",
+                    cause: err.to_string(),
+                })?;
+            return VerifyingKey::from_public_jwk(algorithm, jwk);
         }
         if label.ends_with("PRIVATE KEY") {
             return Ok(SigningKey::from_pem(algorithm, pem)?

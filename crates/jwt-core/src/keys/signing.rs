@@ -2,50 +2,41 @@
 
 use std::fmt;
 
-use aws_lc_rs::hmac;
-use aws_lc_rs::rand::SystemRandom;
-use aws_lc_rs::signature::{self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, RsaEncoding, RsaKeyPair};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::EncodingKey;
+use jsonwebtoken::jwk::Jwk;
 
-use super::verifying::{Verifier, hmac_key, parse_public_key};
-use super::{KeyError, VerifyingKey, pem_text};
-use crate::error::{Error, ErrorKind};
+use super::verifying::check_secret;
+use super::{KeyError, VerifyingKey, pem_text, provider, sec1};
+use crate::error::{Cause, Error};
 use crate::{Algorithm, AlgorithmFamily};
 
-/// A key that signs tokens with one [`Algorithm`], with an optional key id.
+/// A key that signs tokens with one [`Algorithm`], with an optional key id:
+/// a jsonwebtoken [`EncodingKey`] read once, and the matching
+/// [`VerifyingKey`] derived from it.
 ///
-/// Private keys are parsed once, here; signing a token never parses a key
-/// again (jsonwebtoken's `encode` re-parses the DER on every call, which
-/// costs more than the RSA signature itself). The matching
-/// [`VerifyingKey`] is derived from it.
+/// Building one signs and checks a probe, so a key the crypto library would
+/// refuse stops the service at start-up rather than failing every login.
 ///
 /// Its `Debug` output shows the algorithm and key id, never the key.
 pub struct SigningKey {
     algorithm: Algorithm,
-    signer: Signer,
+    encoding: EncodingKey,
     verifying: VerifyingKey,
     /// The token header for this key, base64url-encoded once.
     header: String,
 }
 
-enum Signer {
-    Hmac(Box<hmac::Key>),
-    Rsa(RsaKeyPair, &'static dyn RsaEncoding),
-    Ecdsa(EcdsaKeyPair),
-    Ed(Ed25519KeyPair),
-}
-
 impl SigningKey {
     /// An HMAC (`HS*`) key from a shared secret of at least 32, 48 or 64 bytes.
     pub fn from_secret(algorithm: Algorithm, secret: &[u8]) -> Result<Self, KeyError> {
-        let key = hmac_key(algorithm, secret)?;
-        let verifying = VerifyingKey::new(algorithm, Verifier::Hmac(Box::new(key.clone())));
-        Ok(SigningKey::new(
-            algorithm,
-            Signer::Hmac(Box::new(key)),
-            verifying,
-        ))
+        check_secret(algorithm, secret)?;
+        provider::ensure();
+        let encoding =
+            EncodingKey::from_secret(secret).map_err(|_| KeyError::Missing(algorithm))?;
+        let verifying = VerifyingKey::from_secret(algorithm, secret)?;
+        SigningKey::new(algorithm, encoding, verifying)
     }
 
     /// An asymmetric key from private-key PEM: PKCS#8 (`BEGIN PRIVATE KEY`)
@@ -57,27 +48,24 @@ impl SigningKey {
             return Err(KeyError::PemAsSecret(algorithm));
         }
         let (label, der) = pem_text::decode(algorithm, pem)?;
-        let rejected = |err: aws_lc_rs::error::KeyRejected| KeyError::Rejected {
+        provider::ensure();
+        let rejected = |err: jsonwebtoken::errors::Error| KeyError::Rejected {
             algorithm,
             role: "private",
             cause: err.to_string(),
         };
-        let signer = match (family, label.as_str()) {
-            (AlgorithmFamily::Rsa, "PRIVATE KEY") => {
-                rsa_signer(algorithm, RsaKeyPair::from_pkcs8(&der).map_err(rejected)?)
+        let encoding = match (family, label.as_str()) {
+            (AlgorithmFamily::Rsa, "PRIVATE KEY" | "RSA PRIVATE KEY") => {
+                EncodingKey::from_rsa_pem(pem).map_err(rejected)?
             }
-            (AlgorithmFamily::Rsa, "RSA PRIVATE KEY") => {
-                rsa_signer(algorithm, RsaKeyPair::from_der(&der).map_err(rejected)?)
+            (AlgorithmFamily::Ec, "PRIVATE KEY") => {
+                EncodingKey::from_ec_pem(pem).map_err(rejected)?
             }
-            (AlgorithmFamily::Ec, "PRIVATE KEY" | "EC PRIVATE KEY") => {
-                let params = match algorithm {
-                    Algorithm::ES384 => &signature::ECDSA_P384_SHA384_FIXED_SIGNING,
-                    _ => &signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-                };
-                Signer::Ecdsa(EcdsaKeyPair::from_private_key_der(params, &der).map_err(rejected)?)
+            (AlgorithmFamily::Ec, "EC PRIVATE KEY") => {
+                EncodingKey::from_ec_der(&sec1::to_pkcs8(algorithm, &der))
             }
             (AlgorithmFamily::Ed, "PRIVATE KEY") => {
-                Signer::Ed(Ed25519KeyPair::from_pkcs8(&der).map_err(rejected)?)
+                EncodingKey::from_ed_pem(pem).map_err(rejected)?
             }
             _ => {
                 return Err(KeyError::WrongPemLabel {
@@ -91,17 +79,9 @@ impl SigningKey {
                 });
             }
         };
-        let public = match &signer {
-            Signer::Rsa(pair, _) => pair.public_key().as_ref().to_vec(),
-            Signer::Ecdsa(pair) => pair.public_key().as_ref().to_vec(),
-            Signer::Ed(pair) => pair.public_key().as_ref().to_vec(),
-            Signer::Hmac(_) => return Err(KeyError::PemAsSecret(algorithm)),
-        };
-        let verifying = VerifyingKey::new(
-            algorithm,
-            Verifier::Public(parse_public_key(algorithm, &public)?),
-        );
-        Ok(SigningKey::new(algorithm, signer, verifying))
+        let public = Jwk::from_encoding_key(&encoding, algorithm.into()).map_err(rejected)?;
+        let verifying = VerifyingKey::from_public_jwk(algorithm, public)?;
+        SigningKey::new(algorithm, encoding, verifying)
     }
 
     /// The key for `algorithm` from key material as settings give it: the
@@ -113,12 +93,30 @@ impl SigningKey {
         }
     }
 
-    fn new(algorithm: Algorithm, signer: Signer, verifying: VerifyingKey) -> Self {
-        SigningKey {
+    /// The key, once it has signed a probe its verifying key accepts.
+    fn new(
+        algorithm: Algorithm,
+        encoding: EncodingKey,
+        verifying: VerifyingKey,
+    ) -> Result<Self, KeyError> {
+        let key = SigningKey {
             algorithm,
-            signer,
+            encoding,
             verifying,
             header: encode_header(algorithm, None),
+        };
+        let probe = b"jwt-core start-up check";
+        let signed = key
+            .sign(probe)
+            .is_ok_and(|signature| key.verifying.verify(probe, &signature));
+        if signed {
+            Ok(key)
+        } else {
+            Err(KeyError::Rejected {
+                algorithm,
+                role: "private",
+                cause: "the crypto library cannot sign with it".into(),
+            })
         }
     }
 
@@ -147,30 +145,23 @@ impl SigningKey {
         &self.verifying
     }
 
+    /// The jsonwebtoken key, for signing tokens of another kind with the
+    /// same key.
+    pub fn encoding_key(&self) -> &EncodingKey {
+        &self.encoding
+    }
+
     /// The base64url-encoded token header: `{"alg":"HS256","typ":"JWT"}`, with
     /// `kid` between them when the key has one (PyJWT's sorted order).
     pub fn encoded_header(&self) -> &str {
         &self.header
     }
 
-    /// Signs `message` (the `header.payload` part of a token).
-    pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, Error> {
-        let failed = |_| Error::new(ErrorKind::Signing, "the crypto library refused to sign");
-        match &self.signer {
-            Signer::Hmac(key) => Ok(hmac::sign(key, message).as_ref().to_vec()),
-            Signer::Rsa(pair, padding) => {
-                let mut signature = vec![0; pair.public_modulus_len()];
-                pair.sign(*padding, &SystemRandom::new(), message, &mut signature)
-                    .map_err(failed)?;
-                Ok(signature)
-            }
-            Signer::Ecdsa(pair) => Ok(pair
-                .sign(&SystemRandom::new(), message)
-                .map_err(failed)?
-                .as_ref()
-                .to_vec()),
-            Signer::Ed(pair) => Ok(pair.sign(message).as_ref().to_vec()),
-        }
+    /// Signs `message` (the `header.payload` part of a token); the signature
+    /// in base64url, as it ends a token.
+    pub fn sign(&self, message: &[u8]) -> Result<String, Error> {
+        jsonwebtoken::crypto::sign(message, &self.encoding, self.algorithm.into())
+            .map_err(|_| Error::new(Cause::SigningFailed, "the crypto library refused to sign"))
     }
 }
 
@@ -183,21 +174,9 @@ impl fmt::Debug for SigningKey {
     }
 }
 
-/// Called for the RSA family only.
-fn rsa_signer(algorithm: Algorithm, pair: RsaKeyPair) -> Signer {
-    let padding: &'static dyn RsaEncoding = match algorithm {
-        Algorithm::RS384 => &signature::RSA_PKCS1_SHA384,
-        Algorithm::RS512 => &signature::RSA_PKCS1_SHA512,
-        Algorithm::PS256 => &signature::RSA_PSS_SHA256,
-        Algorithm::PS384 => &signature::RSA_PSS_SHA384,
-        Algorithm::PS512 => &signature::RSA_PSS_SHA512,
-        _ => &signature::RSA_PKCS1_SHA256,
-    };
-    Signer::Rsa(pair, padding)
-}
-
 /// `{"alg":..,"kid":..,"typ":"JWT"}` in base64url: the keys sorted, as PyJWT
-/// writes them, so headers are byte-identical to the Django package's.
+/// writes them, so headers are byte-identical to the Django package's
+/// (jsonwebtoken writes `typ` first).
 fn encode_header(algorithm: Algorithm, kid: Option<&str>) -> String {
     let json = match kid {
         Some(kid) => {

@@ -1,7 +1,6 @@
 //! Helpers shared by jwt-core's integration tests.
 #![allow(dead_code)]
 
-use aws_lc_rs::hmac;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jwt_core::{Algorithm, ManualClock, TokenService, TokenSettings};
@@ -69,9 +68,14 @@ pub fn service_at(settings: &TokenSettings, now: i64) -> (TokenService, ManualCl
 /// `secret`: for forging what a well-behaved minter never makes.
 pub fn forge_hs256(header: &str, payload: &str, secret: &[u8]) -> String {
     let signing_input = format!("{}.{}", b64(header.as_bytes()), b64(payload.as_bytes()));
-    let key = hmac::Key::new(hmac::HMAC_SHA256, secret);
-    let signature = hmac::sign(&key, signing_input.as_bytes());
-    format!("{signing_input}.{}", b64(signature.as_ref()))
+    let key = jsonwebtoken::EncodingKey::from_secret(secret).expect("a secret");
+    let signature = jsonwebtoken::crypto::sign(
+        signing_input.as_bytes(),
+        &key,
+        jsonwebtoken::Algorithm::HS256,
+    )
+    .expect("HMAC signs");
+    format!("{signing_input}.{signature}")
 }
 
 pub fn b64(bytes: &[u8]) -> String {
