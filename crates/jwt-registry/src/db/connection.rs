@@ -41,6 +41,29 @@ impl DbConnection {
     }
 }
 
+impl DbConnection {
+    /// The SQLite connection inside, for an app's own SQLite queries on a
+    /// pool it shares with the registry; `None` on PostgreSQL.
+    #[cfg(feature = "sqlite")]
+    pub fn sqlite(&mut self) -> Option<&mut SqliteConnection> {
+        #[allow(irrefutable_let_patterns)]
+        if let DbConnection::Sqlite(conn) = self {
+            return Some(conn);
+        }
+        None
+    }
+
+    /// The PostgreSQL connection inside; `None` on SQLite.
+    #[cfg(feature = "postgres")]
+    pub fn postgres(&mut self) -> Option<&mut PgConnection> {
+        #[allow(irrefutable_let_patterns)]
+        if let DbConnection::Pg(conn) = self {
+            return Some(conn);
+        }
+        None
+    }
+}
+
 /// Runs the same query-builder code on the concrete connection of either
 /// backend, for what Diesel's multi-backend cannot express (`ON CONFLICT`,
 /// multi-row `INSERT`, `RETURNING`): the code is written once and compiled

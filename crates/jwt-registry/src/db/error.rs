@@ -20,6 +20,10 @@ pub enum DbError {
     /// A migration failed.
     #[error("migration failed: {0}")]
     Migration(String),
+    /// A pool the app handed over that the registry cannot work with (see
+    /// [`Database::from_pool`](super::Database::from_pool)).
+    #[error("{0}")]
+    Unsuitable(String),
 }
 
 impl DbError {

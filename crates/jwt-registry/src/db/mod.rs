@@ -1,6 +1,7 @@
 //! The database: URL, connections for SQLite and PostgreSQL, the pool,
 //! write transactions, migrations.
 
+mod app_pool;
 mod connection;
 mod error;
 mod migrate;
@@ -13,6 +14,6 @@ pub use error::DbError;
 pub use migrate::{Migrations, pending_migrations, run_migrations};
 #[cfg(feature = "sqlite")]
 pub(crate) use pool::SQLITE_BUSY_TIMEOUT;
-pub use pool::{Connection, Database};
+pub use pool::{Connection, ConnectionSetup, Database, Manager};
 pub use transaction::write_transaction;
 pub use url::DatabaseUrl;

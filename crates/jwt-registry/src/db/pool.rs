@@ -51,11 +51,11 @@ impl Database {
             )));
         }
         create_private_file(url);
-        let (max_size, setup) = match url {
-            DatabaseUrl::Sqlite(_) => (8, Setup::Sqlite),
-            DatabaseUrl::Postgres(_) => (10, Setup::Postgres),
+        let max_size = match url {
+            DatabaseUrl::Sqlite(_) => 8,
+            DatabaseUrl::Postgres(_) => 10,
         };
-        let manager = Manager { url: url.clone() };
+        let manager = Manager::new(url);
         let pool = Pool::builder()
             .max_size(max_size)
             // Connections are opened on demand (on r2d2's threads, while a
@@ -70,18 +70,22 @@ impl Database {
             // PostgreSQL): a connection that broke fails its next query,
             // answers 503 once and is then dropped (`has_broken`).
             .test_on_check_out(false)
-            .connection_customizer(Box::new(setup))
+            .connection_customizer(Box::new(ConnectionSetup::recommended()))
             // Failures reach the caller, which logs them once.
             .error_handler(Box::new(diesel::r2d2::NopErrorHandler))
             .build(manager)
             .map_err(|err| DbError::unreachable(format!("{url}: {err}")))?;
-        let db = Database {
+        let db = Database::wrap(url, pool);
+        db.get()?;
+        Ok(db)
+    }
+
+    pub(super) fn wrap(url: &DatabaseUrl, pool: Pool<Manager>) -> Database {
+        Database {
             pool,
             url: url.clone(),
             writers: Arc::new(WriterQueue::default()),
-        };
-        db.get()?;
-        Ok(db)
+        }
     }
 
     /// A connection from the pool, waiting at most a few seconds.
@@ -132,12 +136,21 @@ impl fmt::Debug for Database {
     }
 }
 
-/// Opens connections of the backend the URL names. (Diesel's derived
-/// `MultiConnection::establish` tries every backend in turn: a PostgreSQL
-/// URL whose server is down would then be tried as a SQLite file name.)
+/// Opens connections of the backend the URL names: the r2d2 manager of the
+/// registry's pool, and of an app's pool it shares with the registry
+/// ([`Database::from_pool`]). (Diesel's derived `MultiConnection::establish`
+/// tries every backend in turn: a PostgreSQL URL whose server is down would
+/// then be tried as a SQLite file name.)
 #[derive(Debug)]
 pub struct Manager {
     url: DatabaseUrl,
+}
+
+impl Manager {
+    /// A manager opening connections to `url`.
+    pub fn new(url: &DatabaseUrl) -> Manager {
+        Manager { url: url.clone() }
+    }
 }
 
 impl ManageConnection for Manager {
@@ -170,26 +183,49 @@ impl ManageConnection for Manager {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Setup {
-    Sqlite,
-    Postgres,
+/// What the registry sets on every connection of its pool, as an r2d2
+/// connection customizer an app can put on its own pool
+/// (`Pool::builder().connection_customizer(Box::new(ConnectionSetup::recommended()))`).
+///
+/// SQLite: a busy timeout of 5 s (set first: the other pragmas may wait
+/// too), foreign keys on (the registry's delete rules depend on them), and
+/// unless [`keep_journal_mode`](Self::keep_journal_mode) WAL with
+/// `synchronous = NORMAL`, so readers never wait for the writer.
+/// PostgreSQL: the session in UTC.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnectionSetup {
+    wal: bool,
+}
+
+impl ConnectionSetup {
+    /// What the registry's own pool uses.
+    pub fn recommended() -> Self {
+        ConnectionSetup { wal: true }
+    }
+
+    /// Leaves the SQLite file's journal mode as the app chose it.
+    #[must_use]
+    pub fn keep_journal_mode(self) -> Self {
+        ConnectionSetup { wal: false }
+    }
 }
 
 /// Every SQLite connection of ours waits up to 5 s for another writer
 /// instead of failing at once (set first: the other pragmas may wait too).
 pub(crate) const SQLITE_BUSY_TIMEOUT: &str = "PRAGMA busy_timeout = 5000;";
 
-impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for Setup {
+impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionSetup {
     fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {
-        let sql = match self {
-            // WAL: readers never wait for the writer.
-            Setup::Sqlite => {
-                conn.batch_execute(SQLITE_BUSY_TIMEOUT)
-                    .map_err(diesel::r2d2::Error::QueryError)?;
+        let sql = if conn.is_sqlite() {
+            conn.batch_execute(SQLITE_BUSY_TIMEOUT)
+                .map_err(diesel::r2d2::Error::QueryError)?;
+            if self.wal {
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
+            } else {
+                "PRAGMA foreign_keys = ON;"
             }
-            Setup::Postgres => "SET TIME ZONE 'UTC';",
+        } else {
+            "SET TIME ZONE 'UTC';"
         };
         conn.batch_execute(sql)
             .map_err(diesel::r2d2::Error::QueryError)

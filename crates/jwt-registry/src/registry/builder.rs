@@ -8,7 +8,11 @@ use jwt_core::{Clock, SettingsError, SystemClock};
 
 use super::background::Background;
 use super::{Cleanup, Inner, MIGRATIONS, Registry, RegistryListener};
-use crate::db::{Database, DatabaseUrl, DbError, Migrations, pending_migrations, run_migrations};
+use diesel::r2d2::Pool;
+
+use crate::db::{
+    Database, DatabaseUrl, DbError, Manager, Migrations, pending_migrations, run_migrations,
+};
 use crate::expiry::Rules;
 use crate::pipeline::{Pipeline, Step};
 use crate::refresh::RefreshPolicy;
@@ -30,6 +34,7 @@ pub struct RegistryBuilder {
     migrations: Vec<Migrations>,
     migrations_by: MigrationsBy,
     registration_queue: usize,
+    pool: Option<Pool<Manager>>,
 }
 
 /// Who runs the migrations of the registry (and those added to it).
@@ -44,7 +49,10 @@ pub enum MigrationsBy {
     /// ([`SQLITE_MIGRATIONS`](crate::SQLITE_MIGRATIONS),
     /// [`POSTGRES_MIGRATIONS`](crate::POSTGRES_MIGRATIONS), and those of
     /// the sets added), before it opens the registry; `open` refuses to
-    /// start while any is pending.
+    /// start while any is pending. The registry's advisory lock then guards
+    /// nothing: Diesel's harness takes no lock, so when instances may start
+    /// together the app keeps two of them from migrating at once (a deploy
+    /// step, or a lock of its own).
     App,
 }
 
@@ -123,6 +131,16 @@ impl RegistryBuilder {
         self
     }
 
+    /// Opens the registry on the app's own pool instead of one of its own
+    /// (see [`Database::from_pool`]: its SQLite connections must have
+    /// foreign keys on and a busy timeout, and open the file
+    /// `database_url` names). `registry.database_url` is still needed: the
+    /// revocation list watches the database on a connection of its own.
+    pub fn pool(mut self, pool: Pool<Manager>) -> Self {
+        self.pool = Some(pool);
+        self
+    }
+
     /// More migrations to run with the registry's own (the device
     /// registry's, an app's). Defaults to none.
     pub fn migrations(mut self, migrations: Migrations) -> Self {
@@ -147,7 +165,10 @@ impl RegistryBuilder {
         };
         let pipeline = Pipeline::with_rules(&self.settings.pipeline, &self.steps, rules)?;
         let url = DatabaseUrl::parse(&self.settings.database_url)?;
-        let db = Database::connect(&url)?;
+        let db = match self.pool {
+            Some(pool) => Database::from_pool(&url, pool)?,
+            None => Database::connect(&url)?,
+        };
         let mut sets = vec![MIGRATIONS];
         sets.extend(self.migrations);
         let applied = match self.migrations_by {
@@ -255,6 +276,7 @@ impl Registry {
             migrations: Vec::new(),
             migrations_by: MigrationsBy::Registry,
             registration_queue: 1024,
+            pool: None,
         }
     }
 }
