@@ -4,25 +4,13 @@
 
 mod common;
 
-use common::{NOW, PEER_KEY, b64, fixture, forge_hs256, service_at, settings_for};
+use common::{NOW, PEER_KEY, access_payload, b64, fixture, forge_hs256, service_at, settings_for};
 use jwt_core::{
     Algorithm, Cause, ErrorKind, KeyError, SigningKey, TokenService, TokenSettings, VerifyingKey,
 };
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 const HS256: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
-
-fn claims(change: impl FnOnce(&mut Map<String, Value>)) -> String {
-    let mut claims = json!({
-        "token_type": "access",
-        "exp": NOW + 300,
-        "iat": NOW,
-        "jti": "0123456789abcdef0123456789abcdef",
-        "user_id": 1
-    });
-    change(claims.as_object_mut().unwrap());
-    claims.to_string()
-}
 
 fn cause(tokens: &TokenService, token: &str) -> (Cause, ErrorKind) {
     let err = tokens.verify(token, tokens.access_type()).unwrap_err();
@@ -41,7 +29,7 @@ fn every_check_has_its_cause_and_the_invalid_ones_share_one_message() {
     let good = |change: fn(&mut Map<String, Value>)| {
         forge_hs256(
             HS256,
-            &claims(|c| {
+            &access_payload(|c| {
                 c.insert("aud".into(), "api".into());
                 c.insert("iss".into(), "auth".into());
                 change(c);
@@ -63,38 +51,46 @@ fn every_check_has_its_cause_and_the_invalid_ones_share_one_message() {
         ),
         (
             "kid a number",
-            forge_hs256(r#"{"alg":"HS256","kid":7}"#, &claims(|_| {}), key),
+            forge_hs256(r#"{"alg":"HS256","kid":7}"#, &access_payload(|_| {}), key),
             Cause::Malformed,
         ),
         (
             "crit",
-            forge_hs256(r#"{"alg":"HS256","crit":["exp"]}"#, &claims(|_| {}), key),
+            forge_hs256(
+                r#"{"alg":"HS256","crit":["exp"]}"#,
+                &access_payload(|_| {}),
+                key,
+            ),
             Cause::Malformed,
         ),
         (
             "alg none",
-            forge_hs256(r#"{"alg":"none"}"#, &claims(|_| {}), key),
+            forge_hs256(r#"{"alg":"none"}"#, &access_payload(|_| {}), key),
             Cause::AlgorithmNotAccepted,
         ),
         (
             "no alg",
-            forge_hs256(r#"{"typ":"JWT"}"#, &claims(|_| {}), key),
+            forge_hs256(r#"{"typ":"JWT"}"#, &access_payload(|_| {}), key),
             Cause::AlgorithmNotAccepted,
         ),
         (
             "unknown kid",
-            forge_hs256(r#"{"alg":"HS256","kid":"k9"}"#, &claims(|_| {}), key),
+            forge_hs256(
+                r#"{"alg":"HS256","kid":"k9"}"#,
+                &access_payload(|_| {}),
+                key,
+            ),
             Cause::UnknownKey,
         ),
         (
             "another alg",
-            forge_hs256(r#"{"alg":"HS512"}"#, &claims(|_| {}), key),
+            forge_hs256(r#"{"alg":"HS512"}"#, &access_payload(|_| {}), key),
             Cause::UnknownKey,
         ),
         ("tampered", tampered, Cause::BadSignature),
         (
             "another key",
-            forge_hs256(HS256, &claims(|_| {}), &[b'x'; 32]),
+            forge_hs256(HS256, &access_payload(|_| {}), &[b'x'; 32]),
             Cause::BadSignature,
         ),
         (

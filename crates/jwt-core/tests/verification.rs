@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{NOW, PEER_KEY, b64, forge_hs256, service_at, settings_for};
+use common::{NOW, PEER_KEY, access_payload, b64, forge_hs256, service_at, settings_for};
 use jwt_core::{Algorithm, ErrorKind, TokenService, TokenSettings};
 use serde_json::json;
 
@@ -10,19 +10,6 @@ const HS256_HEADER: &str = r#"{"alg":"HS256","typ":"JWT"}"#;
 
 fn peer_service() -> TokenService {
     service_at(&settings_for(Algorithm::HS256), NOW).0
-}
-
-/// A well-formed access payload, with `change` applied.
-fn payload(change: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>)) -> String {
-    let mut claims = json!({
-        "token_type": "access",
-        "exp": NOW + 300,
-        "iat": NOW,
-        "jti": "0123456789abcdef0123456789abcdef",
-        "user_id": 1
-    });
-    change(claims.as_object_mut().unwrap());
-    claims.to_string()
 }
 
 fn kind_of(tokens: &TokenService, token: &str) -> ErrorKind {
@@ -36,7 +23,7 @@ fn kind_of(tokens: &TokenService, token: &str) -> ErrorKind {
 fn a_forged_but_correct_token_is_accepted() {
     // The baseline every refusal below departs from by one thing.
     let tokens = peer_service();
-    let token = forge_hs256(HS256_HEADER, &payload(|_| {}), PEER_KEY.as_bytes());
+    let token = forge_hs256(HS256_HEADER, &access_payload(|_| {}), PEER_KEY.as_bytes());
     assert!(tokens.verify(&token, tokens.access_type()).is_ok());
 }
 
@@ -46,7 +33,7 @@ fn alg_none_is_refused() {
     let unsigned = format!(
         "{}.{}.",
         b64(br#"{"alg":"none","typ":"JWT"}"#),
-        b64(payload(|_| {}).as_bytes())
+        b64(access_payload(|_| {}).as_bytes())
     );
     let err = tokens.verify(&unsigned, tokens.access_type()).unwrap_err();
     assert_eq!(
@@ -54,7 +41,11 @@ fn alg_none_is_refused() {
         (ErrorKind::Invalid, "algorithm not accepted")
     );
     // Even with a signature attached.
-    let signed_none = forge_hs256(r#"{"alg":"none"}"#, &payload(|_| {}), PEER_KEY.as_bytes());
+    let signed_none = forge_hs256(
+        r#"{"alg":"none"}"#,
+        &access_payload(|_| {}),
+        PEER_KEY.as_bytes(),
+    );
     assert_eq!(kind_of(&tokens, &signed_none), ErrorKind::Invalid);
 }
 
@@ -63,7 +54,7 @@ fn an_hs256_token_signed_with_the_rsa_public_key_is_refused() {
     // The classic algorithm confusion: the attacker knows the public key.
     let (tokens, _) = service_at(&settings_for(Algorithm::RS256), NOW);
     let public_pem = common::fixture("keys/rsa-public.pem");
-    let forged = forge_hs256(HS256_HEADER, &payload(|_| {}), public_pem.as_bytes());
+    let forged = forge_hs256(HS256_HEADER, &access_payload(|_| {}), public_pem.as_bytes());
     let err = tokens.verify(&forged, tokens.access_type()).unwrap_err();
     assert_eq!(
         (err.kind(), err.reason()),
@@ -90,7 +81,7 @@ fn a_wrong_key_is_refused() {
     let tokens = peer_service();
     let other = forge_hs256(
         HS256_HEADER,
-        &payload(|_| {}),
+        &access_payload(|_| {}),
         b"another-secret-key-0123456789abcdef0123",
     );
     let err = tokens.verify(&other, tokens.access_type()).unwrap_err();
@@ -142,7 +133,7 @@ fn missing_exp_id_and_type_have_simplejwt_s_messages() {
     for (claim, message, kind) in cases {
         let token = forge_hs256(
             HS256_HEADER,
-            &payload(|p| drop(p.remove(claim))),
+            &access_payload(|p| drop(p.remove(claim))),
             PEER_KEY.as_bytes(),
         );
         let err = tokens.verify(&token, tokens.access_type()).unwrap_err();
@@ -171,7 +162,7 @@ fn malformed_registered_claims_are_invalid_not_a_crash() {
     for (claim, value) in cases {
         let token = forge_hs256(
             HS256_HEADER,
-            &payload(|p| drop(p.insert(claim.into(), value.clone()))),
+            &access_payload(|p| drop(p.insert(claim.into(), value.clone()))),
             PEER_KEY.as_bytes(),
         );
         assert_eq!(
@@ -194,7 +185,7 @@ fn a_wrong_type_is_refused_with_its_message() {
     // A type claim of another JSON type is a wrong type too.
     let numeric = forge_hs256(
         HS256_HEADER,
-        &payload(|p| drop(p.insert("token_type".into(), json!(1)))),
+        &access_payload(|p| drop(p.insert("token_type".into(), json!(1)))),
         PEER_KEY.as_bytes(),
     );
     assert_eq!(kind_of(&tokens, &numeric), ErrorKind::WrongType);
@@ -260,7 +251,7 @@ fn a_token_from_the_future_is_refused_beyond_the_leeway() {
     let tokens = peer_service();
     let token = forge_hs256(
         HS256_HEADER,
-        &payload(|p| drop(p.insert("iat".into(), json!(NOW + 5)))),
+        &access_payload(|p| drop(p.insert("iat".into(), json!(NOW + 5)))),
         PEER_KEY.as_bytes(),
     );
     assert_eq!(
@@ -281,7 +272,7 @@ fn audience_and_issuer_mismatches_are_refused() {
     let with = |aud: serde_json::Value, iss: serde_json::Value| {
         forge_hs256(
             HS256_HEADER,
-            &payload(|p| {
+            &access_payload(|p| {
                 p.insert("aud".into(), aud);
                 p.insert("iss".into(), iss);
             }),
@@ -312,7 +303,7 @@ fn audience_and_issuer_mismatches_are_refused() {
         kind_of(&tokens, &with(json!("mobile"), json!("evil.example"))),
         ErrorKind::Invalid
     );
-    let without = forge_hs256(HS256_HEADER, &payload(|_| {}), PEER_KEY.as_bytes());
+    let without = forge_hs256(HS256_HEADER, &access_payload(|_| {}), PEER_KEY.as_bytes());
     assert_eq!(
         tokens
             .verify(&without, tokens.access_type())
@@ -325,7 +316,7 @@ fn audience_and_issuer_mismatches_are_refused() {
 #[test]
 fn headers_that_are_not_plain_are_refused() {
     let tokens = peer_service();
-    let body = payload(|_| {});
+    let body = access_payload(|_| {});
     for header in [
         r#"{"alg":"HS256","crit":["exp"]}"#,
         r#"{"typ":"JWT"}"#,
@@ -347,7 +338,7 @@ fn headers_that_are_not_plain_are_refused() {
 #[test]
 fn malformed_strings_are_invalid_never_a_panic() {
     let tokens = peer_service();
-    let good = forge_hs256(HS256_HEADER, &payload(|_| {}), PEER_KEY.as_bytes());
+    let good = forge_hs256(HS256_HEADER, &access_payload(|_| {}), PEER_KEY.as_bytes());
     let not_object = forge_hs256(HS256_HEADER, "[1,2,3]", PEER_KEY.as_bytes());
     let deep = forge_hs256(
         HS256_HEADER,
@@ -432,7 +423,7 @@ fn verify_untyped_accepts_any_type_but_checks_the_rest() {
     );
     let no_type = forge_hs256(
         HS256_HEADER,
-        &payload(|p| drop(p.remove("token_type"))),
+        &access_payload(|p| drop(p.remove("token_type"))),
         PEER_KEY.as_bytes(),
     );
     assert_eq!(
@@ -441,7 +432,7 @@ fn verify_untyped_accepts_any_type_but_checks_the_rest() {
     );
     let no_id = forge_hs256(
         HS256_HEADER,
-        &payload(|p| drop(p.remove("jti"))),
+        &access_payload(|p| drop(p.remove("jti"))),
         PEER_KEY.as_bytes(),
     );
     assert_eq!(
@@ -456,7 +447,7 @@ fn a_token_without_a_usable_user_id_is_reported_as_such() {
     for value in [json!(null), json!(1.5), json!(true), json!({"id": 1})] {
         let token = forge_hs256(
             HS256_HEADER,
-            &payload(|p| drop(p.insert("user_id".into(), value.clone()))),
+            &access_payload(|p| drop(p.insert("user_id".into(), value.clone()))),
             PEER_KEY.as_bytes(),
         );
         let verified = tokens.verify(&token, tokens.access_type()).unwrap();
@@ -474,7 +465,7 @@ fn errors_never_contain_the_token_or_claims() {
     let tokens = peer_service();
     let token = forge_hs256(
         HS256_HEADER,
-        &payload(|p| drop(p.insert("exp".into(), json!("secret-ish")))),
+        &access_payload(|p| drop(p.insert("exp".into(), json!("secret-ish")))),
         PEER_KEY.as_bytes(),
     );
     let err = tokens.verify(&token, tokens.access_type()).unwrap_err();

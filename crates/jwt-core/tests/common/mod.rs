@@ -93,3 +93,19 @@ pub fn header_text(token: &str) -> String {
     let header = token.split('.').next().expect("three parts");
     String::from_utf8(URL_SAFE_NO_PAD.decode(header).expect("base64url")).expect("utf-8")
 }
+
+/// A well-formed access payload at [`NOW`] for user 1, with `change`
+/// applied: what forged-token tests depart from by one thing.
+pub fn access_payload(
+    change: impl FnOnce(&mut serde_json::Map<String, serde_json::Value>),
+) -> String {
+    let mut claims = serde_json::json!({
+        "token_type": "access",
+        "exp": NOW + 300,
+        "iat": NOW,
+        "jti": "0123456789abcdef0123456789abcdef",
+        "user_id": 1
+    });
+    change(claims.as_object_mut().expect("an object"));
+    claims.to_string()
+}
