@@ -1,7 +1,9 @@
 # Shared by the wrk benchmarks (tools/bench-http.sh, tools/bench-cookies.sh):
-# source it. A release jwt-server on SQLite in a temp dir with one user, wrk,
-# and helpers. Settings: DUR, THREADS, CONNS, and ALG: the signing algorithm
-# (HS256 by default; EdDSA, RS256 or ES256 sign with a key openssl makes).
+# source it. A release jwt-server with one user, wrk, and helpers. Settings:
+# DUR, THREADS, CONNS; ALG, the signing algorithm (HS256 by default, with a
+# key file of 64 random bytes; EdDSA, RS256 or ES256 sign with a key openssl
+# makes); BACKEND, sqlite (a file in a temp dir, the default) or postgres (a
+# fresh database on the server DATABASE_URL names, dropped afterwards).
 DUR=${DUR:-20s}
 THREADS=${THREADS:-2}
 CONNS=${CONNS:-16}
@@ -10,6 +12,7 @@ USERNAME=alice
 PASSWORD=wonderland-42
 LOGIN='{"username":"'$USERNAME'","password":"'$PASSWORD'"}'
 ALG=${ALG:-HS256}
+BACKEND=${BACKEND:-sqlite}
 
 if ! command -v wrk >/dev/null; then
   apt-get install -y -qq wrk >/dev/null
@@ -27,23 +30,41 @@ stop_server() {
   fi
   server_pid=
 }
-trap 'stop_server; rm -rf "$work"' EXIT
+bench_db=
+drop_db() {
+  if [ -n "$bench_db" ]; then
+    psql "$DATABASE_URL" -qc "DROP DATABASE IF EXISTS $bench_db" >/dev/null 2>&1 || true
+  fi
+}
+trap 'stop_server; drop_db; rm -rf "$work"' EXIT
 
-(cd "$work" && printf '%s' "$PASSWORD" | RUST_LOG=warn "$bin" user create "$USERNAME" --password-stdin >/dev/null)
-
-# The signing key of ALG: HS256 uses the key the server makes on first run.
-alg_env=()
+# The signing key of ALG.
 case $ALG in
-  HS256) ;;
-  EdDSA) openssl genpkey -algorithm ed25519 -out "$work/signing.pem" 2>/dev/null ;;
-  RS256) openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$work/signing.pem" 2>/dev/null ;;
-  ES256) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$work/signing.pem" 2>/dev/null ;;
+  HS256) head -c 32 /dev/urandom | od -An -tx1 | tr -d " \n" >"$work/signing.key" ;;
+  EdDSA) openssl genpkey -algorithm ed25519 -out "$work/signing.key" 2>/dev/null ;;
+  RS256) openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$work/signing.key" 2>/dev/null ;;
+  ES256) openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$work/signing.key" 2>/dev/null ;;
   *) echo "ALG must be HS256, EdDSA, RS256 or ES256" >&2; exit 2 ;;
 esac
-if [ "$ALG" != HS256 ]; then
-  chmod 600 "$work/signing.pem"
-  alg_env=(JWT__TOKENS__ALGORITHM="$ALG" JWT__TOKENS__SIGNING_KEY_FILE="$work/signing.pem")
-fi
+chmod 600 "$work/signing.key"
+alg_env=(JWT__TOKENS__ALGORITHM="$ALG" JWT__TOKENS__SIGNING_KEY_FILE="$work/signing.key")
+
+# The database: the default SQLite file in $work, or a fresh PostgreSQL one.
+case $BACKEND in
+  sqlite) ;;
+  postgres)
+    if [ -z "${DATABASE_URL:-}" ]; then
+      echo "BACKEND=postgres needs DATABASE_URL: a server where the benchmark may create a database" >&2
+      exit 2
+    fi
+    bench_db="jwt_bench_$$"
+    psql "$DATABASE_URL" -qc "CREATE DATABASE $bench_db" >/dev/null
+    alg_env+=(JWT__REGISTRY__DATABASE_URL="${DATABASE_URL%/*}/$bench_db")
+    ;;
+  *) echo "BACKEND must be sqlite or postgres" >&2; exit 2 ;;
+esac
+
+(cd "$work" && printf '%s' "$PASSWORD" | env "${alg_env[@]}" RUST_LOG=warn "$bin" user create "$USERNAME" --password-stdin >/dev/null)
 
 # start_server [NAME=VALUE ...]: serves on a free port with those variables;
 # sets $base.
@@ -57,6 +78,23 @@ start_server() {
   done
   base=$(sed -n 's|^listening on ||p' "$work/stdout")
   [ -n "$base" ] || { cat "$work/stderr" >&2; exit 1; }
+}
+
+# wrk_stats ARGS...: prints "requests/sec p99-in-ms"; any non-2xx answer
+# stops the run.
+wrk_stats() {
+  local out
+  out=$(wrk -t"$THREADS" -c"$CONNS" -d"$DUR" --timeout 30s --latency "$@")
+  if echo "$out" | grep -q 'Non-2xx'; then
+    echo "$out" >&2
+    echo "non-2xx answers: $*" >&2
+    exit 1
+  fi
+  echo "$out" | awk '
+    /^Requests\/sec:/ { rps = $2 }
+    $1 == "99%" { v = $2; unit = v; sub(/[0-9.]+/, "", unit); sub(/[a-z]+$/, "", v)
+                  p99 = (unit == "us") ? v / 1000 : (unit == "s") ? v * 1000 : (unit == "m") ? v * 60000 : v }
+    END { printf "%s %.2f\n", rps, p99 }'
 }
 
 # run_wrk ARGS...: prints requests/sec; any non-2xx answer stops the run.

@@ -108,6 +108,8 @@ mod failure;
 mod fault;
 mod messages;
 mod middleware;
+#[cfg(feature = "passwords")]
+mod password_memory;
 mod password_slots;
 #[cfg(feature = "passwords")]
 pub mod passwords;

@@ -34,12 +34,14 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use argon2::Argon2;
+use argon2::password_hash::PasswordHasher;
 use argon2::password_hash::phc::PasswordHash;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::{Argon2, Params, Version};
 use aws_lc_rs::pbkdf2;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+
+use crate::password_memory::Memory;
 
 /// The most PBKDF2 iterations a stored hash may ask for: Django's own
 /// default is 600 000 (4.2) to 1 000 000 (5.x); a stored hash asking for
@@ -72,6 +74,7 @@ pub struct PasswordError(String);
 #[derive(Clone)]
 pub struct Passwords {
     dummy: Arc<str>,
+    memory: Arc<Memory>,
     verifications: Arc<AtomicU64>,
     /// How many times the dummy was checked.
     #[cfg(test)]
@@ -136,8 +139,10 @@ impl Passwords {
         let mut random = [0u8; 24];
         aws_lc_rs::rand::fill(&mut random)
             .map_err(|_| PasswordError("no randomness for the dummy password".into()))?;
+        let checks_at_once = std::thread::available_parallelism().map_or(1, usize::from);
         Ok(Passwords {
             dummy: hash_bytes(&random)?.into(),
+            memory: Arc::new(Memory::new(checks_at_once)),
             verifications: Arc::new(AtomicU64::new(0)),
             #[cfg(test)]
             dummies: Arc::new(AtomicU64::new(0)),
@@ -158,9 +163,7 @@ impl Passwords {
         match stored.and_then(Scheme::of) {
             Some(Scheme::Argon2(phc)) => match PasswordHash::new(phc) {
                 Ok(hash) if hash.salt.is_some() && hash.hash.is_some() && bounded(&hash) => {
-                    Argon2::default()
-                        .verify_password(password.as_bytes(), &hash)
-                        .is_ok()
+                    self.argon2_matches(password, &hash)
                 }
                 _ => self.refuse(password),
             },
@@ -191,8 +194,41 @@ impl Passwords {
     fn refuse(&self, password: &str) -> bool {
         #[cfg(test)]
         self.dummies.fetch_add(1, Ordering::Relaxed);
-        let _ = Argon2::default().verify_password(password.as_bytes(), &*self.dummy);
+        if let Ok(dummy) = PasswordHash::new(&self.dummy) {
+            let _ = self.argon2_matches(password, &dummy);
+        }
         false
+    }
+
+    /// Whether `password` gives `hash`'s argon2 output, computed in a
+    /// buffer lent by [`Memory`] (what `Argon2::verify_password` does,
+    /// without allocating the working memory on every call).
+    fn argon2_matches(&self, password: &str, hash: &PasswordHash) -> bool {
+        let (Some(salt), Some(expected)) = (&hash.salt, &hash.hash) else {
+            return false;
+        };
+        let Ok(algorithm) = argon2::Algorithm::try_from(hash.algorithm.as_str()) else {
+            return false;
+        };
+        let Ok(version) = hash
+            .version
+            .map_or(Ok(Version::default()), Version::try_from)
+        else {
+            return false;
+        };
+        let Ok(params) = Params::try_from(hash) else {
+            return false;
+        };
+        let blocks = params.block_count();
+        let argon2 = Argon2::new(algorithm, version, params);
+        let mut output = vec![0u8; expected.len()];
+        self.memory.with(blocks, |memory| {
+            argon2
+                .hash_password_into_with_memory(password.as_bytes(), salt, &mut output, memory)
+                .is_ok()
+                && aws_lc_rs::constant_time::verify_slices_are_equal(&output, expected.as_bytes())
+                    .is_ok()
+        })
     }
 
     /// The same argon2id hash in the form Django's `Argon2PasswordHasher`
