@@ -44,11 +44,8 @@ baseline=
 if [ -n "$baseline_bin" ]; then
   "$baseline_bin" 127.0.0.1:0 "$work/signing.key" >"$work/baseline.out" 2>&1 &
   baseline_pid=$!
-  for _ in $(seq 1 50); do
-    grep -q '^listening on ' "$work/baseline.out" 2>/dev/null && break
-    sleep 0.1
-  done
-  baseline=$(sed -n 's|^listening on ||p' "$work/baseline.out")
+  baseline=$(listening_at "$work/baseline.out")
+  [ -n "$baseline" ] || { cat "$work/baseline.out" >&2; exit 1; }
 fi
 
 # LOGINS logins, four at a time: their refresh tokens, one per line.

@@ -72,12 +72,18 @@ start_server() {
   : >"$work/stdout"
   (cd "$work" && exec env "${alg_env[@]}" "$@" RUST_LOG=warn "$bin" serve --bind 127.0.0.1:0 >"$work/stdout" 2>"$work/stderr") &
   server_pid=$!
+  base=$(listening_at "$work/stdout")
+  [ -n "$base" ] || { cat "$work/stderr" >&2; exit 1; }
+}
+
+# listening_at FILE: the address a server prints as "listening on ADDRESS"
+# in FILE, waiting up to 10 s for it; empty if it never does.
+listening_at() {
   for _ in $(seq 1 100); do
-    grep -q '^listening on ' "$work/stdout" 2>/dev/null && break
+    grep -q '^listening on ' "$1" 2>/dev/null && break
     sleep 0.1
   done
-  base=$(sed -n 's|^listening on ||p' "$work/stdout")
-  [ -n "$base" ] || { cat "$work/stderr" >&2; exit 1; }
+  sed -n 's|^listening on ||p' "$1"
 }
 
 # wrk_stats ARGS...: prints "requests/sec p99-in-ms"; any non-2xx answer

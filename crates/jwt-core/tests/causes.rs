@@ -39,9 +39,13 @@ fn every_check_has_its_cause_and_the_invalid_ones_share_one_message() {
     };
     assert!(tokens.verify(&good(|_| {}), tokens.access_type()).is_ok());
 
-    let mut tampered = good(|_| {});
-    tampered.pop();
-    tampered.push(if tampered.ends_with('A') { 'B' } else { 'A' });
+    let headed = |header: &str| forge_hs256(header, &access_payload(|_| {}), key);
+    // One character inside the signature changed (the last one could
+    // carry unused bits and make the base64 itself invalid).
+    let mut tampered = good(|_| {}).into_bytes();
+    let inside = tampered.len() - 10;
+    tampered[inside] = if tampered[inside] == b'A' { b'B' } else { b'A' };
+    let tampered = String::from_utf8(tampered).unwrap();
     let cases: Vec<(&str, String, Cause)> = vec![
         ("two parts", "a.b".into(), Cause::Malformed),
         (
@@ -51,40 +55,32 @@ fn every_check_has_its_cause_and_the_invalid_ones_share_one_message() {
         ),
         (
             "kid a number",
-            forge_hs256(r#"{"alg":"HS256","kid":7}"#, &access_payload(|_| {}), key),
+            headed(r#"{"alg":"HS256","kid":7}"#),
             Cause::Malformed,
         ),
         (
             "crit",
-            forge_hs256(
-                r#"{"alg":"HS256","crit":["exp"]}"#,
-                &access_payload(|_| {}),
-                key,
-            ),
+            headed(r#"{"alg":"HS256","crit":["exp"]}"#),
             Cause::Malformed,
         ),
         (
             "alg none",
-            forge_hs256(r#"{"alg":"none"}"#, &access_payload(|_| {}), key),
+            headed(r#"{"alg":"none"}"#),
             Cause::AlgorithmNotAccepted,
         ),
         (
             "no alg",
-            forge_hs256(r#"{"typ":"JWT"}"#, &access_payload(|_| {}), key),
+            headed(r#"{"typ":"JWT"}"#),
             Cause::AlgorithmNotAccepted,
         ),
         (
             "unknown kid",
-            forge_hs256(
-                r#"{"alg":"HS256","kid":"k9"}"#,
-                &access_payload(|_| {}),
-                key,
-            ),
+            headed(r#"{"alg":"HS256","kid":"k9"}"#),
             Cause::UnknownKey,
         ),
         (
             "another alg",
-            forge_hs256(r#"{"alg":"HS512"}"#, &access_payload(|_| {}), key),
+            headed(r#"{"alg":"HS512"}"#),
             Cause::UnknownKey,
         ),
         ("tampered", tampered, Cause::BadSignature),
