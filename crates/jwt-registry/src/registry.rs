@@ -13,7 +13,7 @@ use crate::expiry::{self, CutOff, Revoked, Rules, Scope, Spare};
 use crate::pipeline::{Context, Pipeline};
 use crate::record::{Presented, TokenRecord};
 use crate::refresh::{self, RefreshPolicy, Spent};
-use crate::revocation::{Listed, Revocations};
+use crate::revocation::Revocations;
 use crate::sessions::{self, Session, SessionDetailsSource};
 use crate::settings::RegistrySettings;
 use crate::token_manager::{self, Need, Reach, Verdict};
@@ -315,13 +315,9 @@ impl Registry {
     /// token issued before its user's cut-off is [`Verdict::CutOff`].
     pub fn verdict(&self, token: &Presented<'_>, need: Need) -> Result<Verdict, DbError> {
         if let (Some(revocations), Need::Refusal) = (&self.inner.revocations, need) {
-            let verdict =
+            let listed =
                 revocations.check(token.jti, token.user_id, token.issued_at, self.now())?;
-            return Ok(match verdict {
-                Listed::Revoked => Verdict::ForceExpired,
-                Listed::CutOff => Verdict::CutOff,
-                Listed::Fine => Verdict::Registered,
-            });
+            return Ok(Verdict::from(listed));
         }
         let mut conn = self.inner.db.get()?;
         token_manager::status(&mut conn, token.jti, token.user_id, token.issued_at)

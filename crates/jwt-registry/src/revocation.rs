@@ -259,7 +259,7 @@ impl Revocations {
     /// Whether the token is refused, after making sure the list is
     /// current: on SQLite one `PRAGMA data_version` (and, when another
     /// connection committed, one read of the new log rows); on PostgreSQL
-    /// nothing (the listener keeps it). Blocking.
+    /// nothing (the listener keeps it). Blocking on SQLite.
     pub(crate) fn check(
         &self,
         jti: &str,
@@ -267,29 +267,48 @@ impl Revocations {
         issued_at: Option<i64>,
         now: Moment,
     ) -> Result<Listed, DbError> {
-        match &self.freshness {
-            Freshness::Sqlite(watch) => {
-                let mut watch = watch
-                    .lock()
-                    .map_err(|_| DbError::unreachable("revocation watch poisoned"))?;
-                let version = data_version(&mut watch.conn)?;
-                if version != watch.version {
-                    self.catch_up(&mut watch, now)?;
-                    watch.version = version;
-                }
-            }
-            Freshness::Postgres { healthy, .. } => {
-                if !healthy.load(Ordering::SeqCst) {
-                    return Err(DbError::unreachable(
-                        "the revocation listener lost the database",
-                    ));
-                }
+        if let Some(answer) = self.check_in_memory(jti, user_id, issued_at) {
+            return answer;
+        }
+        if let Freshness::Sqlite(watch) = &self.freshness {
+            let mut watch = watch
+                .lock()
+                .map_err(|_| DbError::unreachable("revocation watch poisoned"))?;
+            let version = data_version(&mut watch.conn)?;
+            if version != watch.version {
+                self.catch_up(&mut watch, now)?;
+                watch.version = version;
             }
         }
-        Ok(self
-            .list
+        Ok(self.listed(jti, user_id, issued_at))
+    }
+
+    /// [`check`](Self::check)'s answer when it needs no database: on
+    /// PostgreSQL, where the listener keeps the list current, a read of the
+    /// list (or the listener's failure). `None` on SQLite, whose freshness
+    /// check is a query. Never blocks on I/O.
+    pub(crate) fn check_in_memory(
+        &self,
+        jti: &str,
+        user_id: Option<&str>,
+        issued_at: Option<i64>,
+    ) -> Option<Result<Listed, DbError>> {
+        match &self.freshness {
+            Freshness::Sqlite(_) => None,
+            Freshness::Postgres { healthy, .. } => Some(if healthy.load(Ordering::SeqCst) {
+                Ok(self.listed(jti, user_id, issued_at))
+            } else {
+                Err(DbError::unreachable(
+                    "the revocation listener lost the database",
+                ))
+            }),
+        }
+    }
+
+    fn listed(&self, jti: &str, user_id: Option<&str>, issued_at: Option<i64>) -> Listed {
+        self.list
             .read()
-            .map_or(Listed::Fine, |list| list.verdict(jti, user_id, issued_at)))
+            .map_or(Listed::Fine, |list| list.verdict(jti, user_id, issued_at))
     }
 
     /// Stops the PostgreSQL listener and waits for it, so that no thread is

@@ -140,3 +140,58 @@ fn the_cached_list_keeps_what_it_learned_across_writes() {
         );
     }
 }
+
+#[test]
+fn the_in_memory_admission_answers_as_admit_where_no_query_is_needed() {
+    use jwt_registry::{Admission, Gate};
+    for backend in backends("admit_in_memory") {
+        let clock = ManualClock::at(NOW);
+        let server = open_cached(&backend, &clock);
+        let minter = Minter::new(&clock);
+        let (refresh, access) = minter.login(1);
+        let context =
+            Context::new(minter.obtain_pairs(&refresh, &access), server.now()).with_user("1");
+        server.register(context).unwrap();
+        let presented = Presented::jti(access.jti());
+
+        let in_memory = server.admit_in_memory(&presented, Gate::Protected);
+        if backend.name == "sqlite" {
+            assert!(in_memory.is_none(), "SQLite's freshness check is a query");
+            continue;
+        }
+        assert_eq!(in_memory.unwrap().unwrap(), Admission::Admitted);
+        server
+            .expire(&[minter.record(&access)], jwt_registry::Reach::Token, &[])
+            .unwrap();
+        assert_eq!(
+            server
+                .admit_in_memory(&presented, Gate::Protected)
+                .unwrap()
+                .unwrap(),
+            Admission::Refused,
+            "{}: force-expired, from memory",
+            backend.name
+        );
+        assert_eq!(
+            server.admit(&presented, Gate::Protected).unwrap(),
+            Admission::Refused,
+            "the same answer as admit"
+        );
+
+        // require_registered needs the database: no in-memory answer.
+        let strict = Registry::builder(jwt_registry::RegistrySettings {
+            revocation: Revocation::Cached,
+            require_registered: true,
+            ..settings(&backend)
+        })
+        .clock(std::sync::Arc::new(clock.clone()))
+        .open()
+        .unwrap()
+        .0;
+        assert!(
+            strict
+                .admit_in_memory(&presented, Gate::Protected)
+                .is_none()
+        );
+    }
+}

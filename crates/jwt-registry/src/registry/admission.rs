@@ -39,7 +39,32 @@ impl Registry {
         } else {
             Need::Refusal
         };
-        match self.verdict(token, need) {
+        self.decide(self.verdict(token, need), gate)
+    }
+
+    /// [`admit`](Self::admit)'s answer when it needs no database and no
+    /// blocking: with `revocation = "cached"` on PostgreSQL (a listener
+    /// keeps the list current) and without `require_registered`. `None`
+    /// otherwise: then call `admit` off the executor.
+    pub fn admit_in_memory(
+        &self,
+        token: &Presented<'_>,
+        gate: Gate,
+    ) -> Option<Result<Admission, DbError>> {
+        if self.settings().require_registered {
+            return None;
+        }
+        let listed = self.inner.revocations.as_ref()?.check_in_memory(
+            token.jti,
+            token.user_id,
+            token.issued_at,
+        )?;
+        Some(self.decide(listed.map(Verdict::from), gate))
+    }
+
+    fn decide(&self, verdict: Result<Verdict, DbError>, gate: Gate) -> Result<Admission, DbError> {
+        let settings = self.settings();
+        match verdict {
             Ok(Verdict::ForceExpired | Verdict::CutOff) => Ok(Admission::Refused),
             Ok(Verdict::Unknown) if settings.require_registered => Ok(Admission::Refused),
             Ok(_) => Ok(Admission::Admitted),

@@ -15,6 +15,18 @@ pub(crate) enum Listed {
     CutOff,
 }
 
+/// What the list alone tells of a token: nothing listed counts as
+/// registered (the list answers `Need::Refusal` only).
+impl From<Listed> for crate::token_manager::Verdict {
+    fn from(listed: Listed) -> Self {
+        match listed {
+            Listed::Revoked => crate::token_manager::Verdict::ForceExpired,
+            Listed::CutOff => crate::token_manager::Verdict::CutOff,
+            Listed::Fine => crate::token_manager::Verdict::Registered,
+        }
+    }
+}
+
 /// The list itself.
 #[derive(Default)]
 pub(super) struct List {
