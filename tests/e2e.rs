@@ -888,3 +888,63 @@ fn the_files_the_server_creates_are_private_and_an_open_key_is_named() {
     );
     assert_eq!(mode("jwt-signing.key"), 0o644, "warned, never changed");
 }
+
+/// Two servers on one PostgreSQL: a token logged out through one is refused
+/// by the other within a second, from the notification's payload (the
+/// other never loads its list whole again).
+fn two_instances(dir: &Path, env: &[(&str, &str)]) {
+    let created = run(
+        dir,
+        env,
+        &["user", "create", "alice", "--password", "pw-0123456"],
+        "",
+    );
+    assert!(created.status.success());
+    let one = Server::start(dir, env);
+    let mut watching = env.to_vec();
+    watching.push(("RUST_LOG", "warn,jwt_registry::revocation=debug"));
+    let other = Server::start_capturing_stderr(dir, &watching);
+
+    let login = post_json(
+        one.port,
+        "/api/v1/auth/token/obtain/",
+        json!({"username": "alice", "password": "pw-0123456"}),
+    );
+    let access = login.body["access"].as_str().unwrap().to_owned();
+    assert_eq!(me(other.port, &access).status, 200, "the other accepts it");
+
+    let out = http(
+        one.port,
+        "POST",
+        "/api/v1/auth/token/logout/",
+        &[("Authorization", &format!("Bearer {access}"))],
+        b"",
+    );
+    assert_eq!(out.status, 204);
+    let started = std::time::Instant::now();
+    loop {
+        let answer = me(other.port, &access);
+        if answer.status == 401 {
+            assert_eq!(answer.body["code"], "token_expired");
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "the other still accepts the logged-out token after {:?}",
+            started.elapsed()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    drop(one);
+    let log = other.stop_reading_stderr();
+    assert_eq!(
+        log.matches("revocation list loaded whole").count(),
+        1,
+        "loaded once at start-up, then only the logout's payload applied: {log}"
+    );
+}
+
+#[test]
+fn a_logout_through_one_instance_is_refused_by_another_within_a_second() {
+    on_postgres("e2e_two_instances", two_instances);
+}

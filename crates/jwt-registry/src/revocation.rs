@@ -200,6 +200,11 @@ impl Revocations {
                 issued_until,
             }));
         }
+        tracing::debug!(
+            tokens = fresh.tokens.len(),
+            users = fresh.users.len(),
+            "revocation list loaded whole"
+        );
         if let Ok(mut list) = self.list.write() {
             *list = fresh;
         }
