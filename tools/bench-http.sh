@@ -37,6 +37,8 @@ fi
 start_server
 ours=$base
 our_pid=$server_pid
+rss_now() { awk '/^VmRSS:/ {printf "%.0f", $2 / 1024}' "/proc/$our_pid/status"; }
+rss_at_rest=$(rss_now)
 
 baseline_pid=
 trap 'stop_server; [ -n "$baseline_pid" ] && kill "$baseline_pid" 2>/dev/null; drop_db; rm -rf "$work"' EXIT
@@ -82,6 +84,7 @@ fi
   echo '  return wrk.format(nil, nil, nil, "{\"refresh\":\"" .. tokens[i] .. "\"}")'
   echo 'end'
 } >"$work/refresh.lua"
+rss_after_logins=$(rss_now)
 post_lua "$work/verify.lua" "'{\"token\":\"$access\"}'"
 post_lua "$work/obtain.lua" "'$LOGIN'"
 
@@ -107,6 +110,7 @@ for round in $(seq 1 "$ROUNDS"); do
   measure me -H "Authorization: Bearer $access" -H "User-Agent: $UA" "$ours/api/v1/me/"
   measure verify -s "$work/verify.lua" "$ours/api/v1/auth/token/verify/"
   measure refresh -s "$work/refresh.lua" "$ours/api/v1/auth/token/refresh/"
+  [ "$round" = 1 ] && rss_before_obtain=$(rss_now)
   measure obtain -s "$work/obtain.lua" "$ours/api/v1/auth/token/obtain/"
   if [ -n "$PEER_URL" ]; then
     peer_access=$(login "$PEER_URL" | json_field access)
@@ -146,3 +150,5 @@ done
 rss_verdict=missed
 [ "$rss_mb" -le 64 ] && rss_verdict=holds
 echo "| jwt-server peak RSS | ${rss_mb} MB | | | ≤ 64 MB | $rss_verdict |"
+echo
+echo "jwt-server RSS: ${rss_at_rest} MB at rest; ${rss_after_logins} MB after the $LOGINS logins, 4 at a time; ${rss_before_obtain} MB after round 1's me, verify and refresh; $(rss_now) MB at the end, after the 32-connection logins"
