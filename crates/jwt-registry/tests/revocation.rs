@@ -11,8 +11,13 @@ use jwt_core::ManualClock;
 use jwt_registry::{Context, POSTGRES_DELAY, Presented, Registry, Revocation, Verdict};
 
 fn open_cached(backend: &common::Backend, clock: &ManualClock) -> Registry {
+    open_with(backend, clock, false)
+}
+
+fn open_with(backend: &common::Backend, clock: &ManualClock, require_registered: bool) -> Registry {
     let settings = jwt_registry::RegistrySettings {
         revocation: Revocation::Cached,
+        require_registered,
         ..settings(backend)
     };
     Registry::builder(settings)
@@ -20,6 +25,14 @@ fn open_cached(backend: &common::Backend, clock: &ManualClock) -> Registry {
         .open()
         .unwrap()
         .0
+}
+
+/// A login of user 1, registered: its refresh and access tokens.
+fn registered_login(server: &Registry, minter: &Minter) -> (jwt_core::Token, jwt_core::Token) {
+    let (refresh, access) = minter.login(1);
+    let context = Context::new(minter.obtain_pairs(&refresh, &access), server.now()).with_user("1");
+    server.register(context).unwrap();
+    (refresh, access)
 }
 
 #[test]
@@ -30,10 +43,7 @@ fn an_expiry_made_elsewhere_is_seen() {
         // The "command line": another registry, its own connections.
         let elsewhere = common::open(&backend, &clock);
         let minter = Minter::new(&clock);
-        let (refresh, access) = minter.login(1);
-        let context =
-            Context::new(minter.obtain_pairs(&refresh, &access), server.now()).with_user("1");
-        server.register(context).unwrap();
+        let (refresh, access) = registered_login(&server, &minter);
         assert_eq!(
             server
                 .verdict(&Presented::jti(access.jti()), jwt_registry::Need::Refusal)
@@ -108,10 +118,7 @@ fn the_cached_list_keeps_what_it_learned_across_writes() {
         let clock = ManualClock::at(NOW);
         let server = open_cached(&backend, &clock);
         let minter = Minter::new(&clock);
-        let (refresh, access) = minter.login(1);
-        let context =
-            Context::new(minter.obtain_pairs(&refresh, &access), server.now()).with_user("1");
-        server.register(context).unwrap();
+        let (_, access) = registered_login(&server, &minter);
         server
             .expire(&[minter.record(&access)], jwt_registry::Reach::Token, &[])
             .unwrap();
@@ -148,10 +155,7 @@ fn the_in_memory_admission_answers_as_admit_where_no_query_is_needed() {
         let clock = ManualClock::at(NOW);
         let server = open_cached(&backend, &clock);
         let minter = Minter::new(&clock);
-        let (refresh, access) = minter.login(1);
-        let context =
-            Context::new(minter.obtain_pairs(&refresh, &access), server.now()).with_user("1");
-        server.register(context).unwrap();
+        let (_, access) = registered_login(&server, &minter);
         let presented = Presented::jti(access.jti());
 
         let in_memory = server.admit_in_memory(&presented, Gate::Protected);
@@ -179,15 +183,7 @@ fn the_in_memory_admission_answers_as_admit_where_no_query_is_needed() {
         );
 
         // require_registered needs the database: no in-memory answer.
-        let strict = Registry::builder(jwt_registry::RegistrySettings {
-            revocation: Revocation::Cached,
-            require_registered: true,
-            ..settings(&backend)
-        })
-        .clock(std::sync::Arc::new(clock.clone()))
-        .open()
-        .unwrap()
-        .0;
+        let strict = open_with(&backend, &clock, true);
         assert!(
             strict
                 .admit_in_memory(&presented, Gate::Protected)
