@@ -58,7 +58,7 @@
 //!
 //! | feature | default | what |
 //! | --- | --- | --- |
-//! | *(none)* | | jwt-core has no optional features |
+//! | `config` | no | settings from TOML files and `JWT__*` variables with the `config` crate: `SettingsLoader`, `TokenSettings::load` / `from_config`, `load_section` |
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![cfg_attr(

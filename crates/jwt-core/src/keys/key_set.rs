@@ -63,12 +63,7 @@ impl KeySet {
     /// one first: what a `.well-known/jwks.json` route serves. Empty for
     /// HMAC keys.
     pub fn jwks(&self) -> serde_json::Value {
-        let keys: Vec<serde_json::Value> = self
-            .verifying
-            .iter()
-            .filter_map(VerifyingKey::public_jwk)
-            .collect();
-        serde_json::json!({ "keys": keys })
+        serde_json::to_value(self.jwk_set()).unwrap_or_else(|_| serde_json::json!({ "keys": [] }))
     }
 
     /// The same public keys as jsonwebtoken's [`JwkSet`](jsonwebtoken::jwk::JwkSet).

@@ -7,7 +7,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::EncodingKey;
 use jsonwebtoken::jwk::Jwk;
 
-use super::verifying::check_secret;
 use super::{KeyError, VerifyingKey, pem_text, provider, sec1};
 use crate::error::{Cause, Error};
 use crate::{Algorithm, AlgorithmFamily};
@@ -31,11 +30,10 @@ pub struct SigningKey {
 impl SigningKey {
     /// An HMAC (`HS*`) key from a shared secret of at least 32, 48 or 64 bytes.
     pub fn from_secret(algorithm: Algorithm, secret: &[u8]) -> Result<Self, KeyError> {
-        check_secret(algorithm, secret)?;
-        provider::ensure();
+        // The verifying key checks the secret and installs the provider.
+        let verifying = VerifyingKey::from_secret(algorithm, secret)?;
         let encoding =
             EncodingKey::from_secret(secret).map_err(|_| KeyError::Missing(algorithm))?;
-        let verifying = VerifyingKey::from_secret(algorithm, secret)?;
         SigningKey::new(algorithm, encoding, verifying)
     }
 

@@ -126,7 +126,7 @@ impl fmt::Debug for VerifyingKey {
 
 /// PyJWT's rules for an HMAC secret: not empty, not PEM (how algorithm
 /// confusion starts), and, beyond PyJWT, at least the hash's size.
-pub(super) fn check_secret(algorithm: Algorithm, secret: &[u8]) -> Result<(), KeyError> {
+fn check_secret(algorithm: Algorithm, secret: &[u8]) -> Result<(), KeyError> {
     let Some(min) = algorithm.min_secret_len() else {
         return Err(KeyError::NotPem(algorithm));
     };
