@@ -17,13 +17,17 @@ pub(crate) struct Memory {
     /// The most buffers kept between checks; more running at once are
     /// allocated and dropped.
     keep: usize,
+    /// The largest buffer kept, in blocks; a larger one is dropped after
+    /// its check, so one costly hash does not hold its memory for good.
+    max_blocks: usize,
 }
 
 impl Memory {
-    pub(crate) fn new(keep: usize) -> Self {
+    pub(crate) fn new(keep: usize, max_blocks: usize) -> Self {
         Memory {
             free: Mutex::new(Vec::new()),
             keep,
+            max_blocks,
         }
     }
 
@@ -41,6 +45,9 @@ impl Memory {
         }
         let answer = work(&mut buffer[..blocks]);
         buffer[..blocks].fill(Block::new());
+        if buffer.len() > self.max_blocks {
+            return answer;
+        }
         if let Ok(mut free) = self.free.lock()
             && free.len() < self.keep
         {
@@ -62,7 +69,7 @@ mod tests {
 
     #[test]
     fn buffers_are_reused_zeroed_and_bounded() {
-        let memory = Memory::new(1);
+        let memory = Memory::new(1, 8);
         let address = memory.with(8, |blocks| {
             blocks[3].as_mut().fill(7);
             blocks.as_ptr() as usize
@@ -81,5 +88,10 @@ mod tests {
         // Two at once: the second is allocated, and dropped after, as one is kept.
         memory.with(4, |_| memory.with(4, |_| ()));
         assert_eq!(memory.kept(), 1);
+        // A buffer larger than the kept size is given back, not kept.
+        let kept = memory.with(8, |blocks| blocks.as_ptr() as usize);
+        memory.with(8, |_| memory.with(16, |_| ()));
+        assert_eq!(memory.kept(), 1);
+        assert_eq!(memory.with(8, |blocks| blocks.as_ptr() as usize), kept);
     }
 }

@@ -48,6 +48,9 @@ use crate::password_memory::Memory;
 /// far more is refused rather than run.
 const MAX_PBKDF2_ITERATIONS: u32 = 20_000_000;
 
+/// The longest hash a PHC string holds.
+const MAX_HASH_LEN: usize = 64;
+
 /// The length of Django's PBKDF2-SHA256 hashes.
 const PBKDF2_LEN: usize = 32;
 
@@ -73,12 +76,16 @@ pub struct PasswordError(String);
 /// Cheap to clone.
 #[derive(Clone)]
 pub struct Passwords {
-    dummy: Arc<str>,
+    /// The dummy hash, parsed once.
+    dummy: Arc<PasswordHash>,
     memory: Arc<Memory>,
     verifications: Arc<AtomicU64>,
     /// How many times the dummy was checked.
     #[cfg(test)]
     dummies: Arc<AtomicU64>,
+    /// How many times a stored hash was checked.
+    #[cfg(test)]
+    stored_checks: Arc<AtomicU64>,
 }
 
 impl fmt::Debug for Passwords {
@@ -139,13 +146,21 @@ impl Passwords {
         let mut random = [0u8; 24];
         aws_lc_rs::rand::fill(&mut random)
             .map_err(|_| PasswordError("no randomness for the dummy password".into()))?;
+        let dummy = PasswordHash::new(&hash_bytes(&random)?)
+            .map_err(|err| PasswordError(format!("cannot read the dummy hash: {err}")))?;
         let checks_at_once = std::thread::available_parallelism().map_or(1, usize::from);
+        // Buffers are kept for hashes at the default cost (ours, the
+        // dummy's); a costlier stored hash (Django's argon2: 100 MiB) gets
+        // memory of its own, given back after its check.
+        let kept_blocks = Params::default().block_count();
         Ok(Passwords {
-            dummy: hash_bytes(&random)?.into(),
-            memory: Arc::new(Memory::new(checks_at_once)),
+            dummy: Arc::new(dummy),
+            memory: Arc::new(Memory::new(checks_at_once, kept_blocks)),
             verifications: Arc::new(AtomicU64::new(0)),
             #[cfg(test)]
             dummies: Arc::new(AtomicU64::new(0)),
+            #[cfg(test)]
+            stored_checks: Arc::new(AtomicU64::new(0)),
         })
     }
 
@@ -161,12 +176,20 @@ impl Passwords {
     pub fn verify(&self, password: &str, stored: Option<&str>) -> bool {
         self.verifications.fetch_add(1, Ordering::Relaxed);
         match stored.and_then(Scheme::of) {
-            Some(Scheme::Argon2(phc)) => match PasswordHash::new(phc) {
-                Ok(hash) if hash.salt.is_some() && hash.hash.is_some() && bounded(&hash) => {
-                    self.argon2_matches(password, &hash)
+            Some(Scheme::Argon2(phc)) => {
+                let checked = PasswordHash::new(phc)
+                    .ok()
+                    .filter(bounded)
+                    .and_then(|hash| self.argon2_matches(password, &hash));
+                match checked {
+                    Some(matches) => {
+                        #[cfg(test)]
+                        self.stored_checks.fetch_add(1, Ordering::Relaxed);
+                        matches
+                    }
+                    None => self.refuse(password),
                 }
-                _ => self.refuse(password),
-            },
+            }
             Some(Scheme::Pbkdf2 {
                 iterations,
                 salt,
@@ -176,6 +199,8 @@ impl Passwords {
                     Ok(expected) if expected.len() == PBKDF2_LEN => expected,
                     _ => return self.refuse(password),
                 };
+                #[cfg(test)]
+                self.stored_checks.fetch_add(1, Ordering::Relaxed);
                 pbkdf2::verify(
                     pbkdf2::PBKDF2_HMAC_SHA256,
                     iterations,
@@ -194,40 +219,35 @@ impl Passwords {
     fn refuse(&self, password: &str) -> bool {
         #[cfg(test)]
         self.dummies.fetch_add(1, Ordering::Relaxed);
-        if let Ok(dummy) = PasswordHash::new(&self.dummy) {
-            let _ = self.argon2_matches(password, &dummy);
-        }
+        let _ = self.argon2_matches(password, &self.dummy);
         false
     }
 
     /// Whether `password` gives `hash`'s argon2 output, computed in a
     /// buffer lent by [`Memory`] (what `Argon2::verify_password` does,
-    /// without allocating the working memory on every call).
-    fn argon2_matches(&self, password: &str, hash: &PasswordHash) -> bool {
-        let (Some(salt), Some(expected)) = (&hash.salt, &hash.hash) else {
-            return false;
-        };
-        let Ok(algorithm) = argon2::Algorithm::try_from(hash.algorithm.as_str()) else {
-            return false;
-        };
-        let Ok(version) = hash
+    /// without allocating the working memory on every call); `None` when
+    /// the hash cannot be checked (unknown algorithm or version, bad
+    /// parameters, a salt argon2 refuses), so the caller checks the dummy.
+    fn argon2_matches(&self, password: &str, hash: &PasswordHash) -> Option<bool> {
+        let (salt, expected) = (hash.salt.as_ref()?, hash.hash.as_ref()?);
+        let algorithm = argon2::Algorithm::try_from(hash.algorithm.as_str()).ok()?;
+        let version = hash
             .version
             .map_or(Ok(Version::default()), Version::try_from)
-        else {
-            return false;
-        };
-        let Ok(params) = Params::try_from(hash) else {
-            return false;
-        };
+            .ok()?;
+        let params = Params::try_from(hash).ok()?;
         let blocks = params.block_count();
         let argon2 = Argon2::new(algorithm, version, params);
-        let mut output = vec![0u8; expected.len()];
+        let mut buffer = [0u8; MAX_HASH_LEN];
+        let output = buffer.get_mut(..expected.len())?;
         self.memory.with(blocks, |memory| {
             argon2
-                .hash_password_into_with_memory(password.as_bytes(), salt, &mut output, memory)
-                .is_ok()
-                && aws_lc_rs::constant_time::verify_slices_are_equal(&output, expected.as_bytes())
-                    .is_ok()
+                .hash_password_into_with_memory(password.as_bytes(), salt, &mut *output, memory)
+                .ok()?;
+            Some(
+                aws_lc_rs::constant_time::verify_slices_are_equal(output, expected.as_bytes())
+                    .is_ok(),
+            )
         })
     }
 
@@ -311,8 +331,10 @@ mod tests {
         let passwords = Passwords::new().unwrap();
         let clone = passwords.clone();
         let tampered = DJANGO_PBKDF2.replace("YODw", "ZODw");
-        let cases: [Option<&str>; 12] = [
+        let cases: [Option<&str>; 14] = [
             None,
+            Some("$argon2x$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"),
+            Some("$argon2id$v=99$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"),
             Some(""),
             Some("!unusable-password"),
             Some("$argon2id$not-a-phc-string"),
@@ -325,17 +347,23 @@ mod tests {
             Some("$argon2id$v=19$m=4194304,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"),
             Some(&tampered),
         ];
+        let counts = || {
+            (
+                clone.dummies.load(Ordering::Relaxed),
+                clone.stored_checks.load(Ordering::Relaxed),
+            )
+        };
         for stored in cases {
-            let (before, dummies) = (clone.verifications(), clone.dummies.load(Ordering::Relaxed));
+            let (dummies, stored_checks) = counts();
             assert!(!passwords.verify("wonderland-42", stored), "{stored:?}");
-            assert_eq!(clone.verifications() - before, 1, "{stored:?}");
+            let (dummies_after, stored_after) = counts();
             // Whatever cannot be read costs the dummy's check; the tampered
             // hash is read, and costs its own.
-            let expected = u64::from(stored != Some(tampered.as_str()));
+            let readable = stored == Some(tampered.as_str());
             assert_eq!(
-                clone.dummies.load(Ordering::Relaxed) - dummies,
-                expected,
-                "{stored:?}"
+                (dummies_after - dummies, stored_after - stored_checks),
+                (u64::from(!readable), u64::from(readable)),
+                "{stored:?}: exactly one hash checked"
             );
         }
     }
