@@ -103,6 +103,12 @@ fn a_sqlite_pool_without_foreign_keys_or_busy_timeout_is_refused_and_nothing_wri
     ));
     assert!(line.contains("another file"), "{line}");
 
+    let line = unsuitable(open_on(
+        "postgres://127.0.0.1:1/none",
+        app_pool(url, ConnectionSetup::recommended()),
+    ));
+    assert!(line.contains("not PostgreSQL"), "{line}");
+
     assert_eq!(tables(url), 0, "refused starts created no table");
 }
 

@@ -16,6 +16,7 @@ impl Database {
     /// as it is; instead they are checked, and a pool the registry cannot
     /// work with is refused with one line:
     ///
+    /// - The pool's backend must be the one `url` names.
     /// - SQLite: `foreign_keys` must be on (the registry's delete rules
     ///   depend on it) and a busy timeout set (without one, a write that
     ///   meets another fails at once), and the pool must open the file `url`
@@ -28,6 +29,12 @@ impl Database {
     pub fn from_pool(url: &DatabaseUrl, pool: Pool<Manager>) -> Result<Database, DbError> {
         let db = Database::wrap(url, pool);
         let mut conn = db.get()?;
+        if conn.is_sqlite() != url.is_sqlite() {
+            return Err(DbError::Unsuitable(format!(
+                "the pool's connections are not {}, which registry.database_url names",
+                url.backend_name()
+            )));
+        }
         if conn.is_sqlite() {
             check_sqlite(&mut conn, url)?;
         }

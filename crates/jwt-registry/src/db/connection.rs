@@ -30,14 +30,9 @@ impl DbConnection {
         false
     }
 
-    /// Whether this is a SQLite connection.
+    /// Whether this is a SQLite connection (the one other backend).
     pub fn is_sqlite(&self) -> bool {
-        #[cfg(feature = "sqlite")]
-        #[allow(irrefutable_let_patterns)]
-        if let DbConnection::Sqlite(_) = self {
-            return true;
-        }
-        false
+        !self.is_postgres()
     }
 }
 

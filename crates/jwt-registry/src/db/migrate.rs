@@ -88,8 +88,7 @@ pub fn run_migrations(db: &Database, sets: &[Migrations]) -> Result<Vec<String>,
         #[cfg(feature = "sqlite")]
         DbConnection::Sqlite(_) => {
             write_transaction(conn, |conn| {
-                #[allow(irrefutable_let_patterns)]
-                let DbConnection::Sqlite(sqlite) = conn else {
+                let Some(sqlite) = conn.sqlite() else {
                     return Ok(());
                 };
                 for set in sets {

@@ -68,9 +68,5 @@ fn with_sqlite(
     conn: &mut DbConnection,
     step: impl FnOnce(&mut diesel::SqliteConnection) -> diesel::QueryResult<()>,
 ) -> diesel::QueryResult<()> {
-    match conn {
-        DbConnection::Sqlite(sqlite) => step(sqlite),
-        #[cfg(feature = "postgres")]
-        DbConnection::Pg(_) => Ok(()),
-    }
+    conn.sqlite().map_or(Ok(()), step)
 }
