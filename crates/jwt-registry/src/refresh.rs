@@ -115,6 +115,10 @@ pub(crate) fn spend(
     if !policy.single_use {
         return Ok((Spent::Fresh, Vec::new()));
     }
+    // The login's lock before any of its rows is written, the order every
+    // writer into a login keeps (registration, expiry): concurrent uses of
+    // one token wait for each other rather than deadlock.
+    expiry::lock(conn, &[expiry::login_key(root)])?;
     // The one conditional update: of concurrent uses, exactly one claims it.
     let claimed = diesel::update(
         jwt_token::table
