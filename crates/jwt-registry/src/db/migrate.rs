@@ -113,22 +113,13 @@ pub fn pending_migrations(db: &Database, sets: &[Migrations]) -> Result<Vec<Stri
     let applied = applied_versions(&mut conn)?;
     let mut pending = Vec::new();
     for set in sets {
-        let versions: Vec<String> = match &*conn {
+        let versions = match &*conn {
             #[cfg(feature = "postgres")]
-            DbConnection::Pg(_) => MigrationSource::<diesel::pg::Pg>::migrations(&(set.postgres)())
-                .map_err(|err| DbError::Migration(format!("{}: {err}", set.owner)))?
-                .iter()
-                .map(|m| m.name().version().to_string())
-                .collect(),
+            DbConnection::Pg(_) => versions::<diesel::pg::Pg>(&(set.postgres)()),
             #[cfg(feature = "sqlite")]
-            DbConnection::Sqlite(_) => {
-                MigrationSource::<diesel::sqlite::Sqlite>::migrations(&(set.sqlite)())
-                    .map_err(|err| DbError::Migration(format!("{}: {err}", set.owner)))?
-                    .iter()
-                    .map(|m| m.name().version().to_string())
-                    .collect()
-            }
-        };
+            DbConnection::Sqlite(_) => versions::<diesel::sqlite::Sqlite>(&(set.sqlite)()),
+        }
+        .map_err(|err| DbError::Migration(format!("{}: {err}", set.owner)))?;
         pending.extend(
             versions
                 .into_iter()
@@ -167,4 +158,15 @@ fn applied_versions(conn: &mut DbConnection) -> Result<HashSet<String>, DbError>
     let rows: Vec<Version> =
         diesel::sql_query("SELECT version FROM __diesel_schema_migrations").load(conn)?;
     Ok(rows.into_iter().map(|row| row.version).collect())
+}
+
+/// The versions of a set of migrations for one backend.
+fn versions<DB: diesel::backend::Backend>(
+    source: &impl MigrationSource<DB>,
+) -> diesel::migration::Result<Vec<String>> {
+    Ok(source
+        .migrations()?
+        .iter()
+        .map(|m| m.name().version().to_string())
+        .collect())
 }
