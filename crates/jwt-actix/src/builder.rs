@@ -101,6 +101,9 @@ impl<S: UserStore> JwtAuthBuilder<S> {
             Some(registry) => {
                 let refresh_policy = crate::registry::refresh_policy(&self.settings);
                 registry.check_serves(self.tokens.leeway(), refresh_policy.as_ref())?;
+                if let Some(cache) = self.store.user_cache() {
+                    crate::registry::feed_user_cache(&registry, cache);
+                }
                 self.checks.push(Arc::new(crate::registry::RegistryCheck {
                     registry: registry.clone(),
                 }));

@@ -120,6 +120,7 @@ mod routes;
 mod settings;
 mod state;
 mod store;
+mod user_cache;
 pub mod views;
 
 /// jwt-core, which the token service, claims and settings come from.
@@ -150,3 +151,4 @@ pub use routes::{TokenRoutes, protected_resource};
 pub use settings::{AuthSettings, Transport};
 pub use state::{JwtAuth, backend_failure};
 pub use store::{BackendError, UserStore, blocking};
+pub use user_cache::UserCache;

@@ -23,6 +23,7 @@ use crate::messages::Messages;
 use crate::password_slots::{PasswordSlots, Shed};
 use crate::settings::{AuthSettings, Transport};
 use crate::store::{BackendError, UserStore, blocking};
+use crate::user_cache::UserCache;
 
 /// The token service, settings, user store, messages and listeners of an
 /// app: built once, cheap to clone into every worker. Handlers take it as
@@ -181,12 +182,23 @@ impl<S: UserStore> JwtAuth<S> {
     /// `refresh/`.
     pub(crate) async fn load_user(&self, token: &Token) -> Result<S::User, Fault> {
         let id = token.require_user_id().map_err(|_| Fault::no_user_id())?;
-        let user = self
-            .store()
-            .find_by_id(id)
-            .await
-            .map_err(|err| backend_failure(&err))?
-            .ok_or(Failure::UserNotFound)?;
+        let cache = self.store().user_cache();
+        let user = match cache.and_then(|cache| cache.get(id)) {
+            Some(user) => user,
+            None => {
+                let lookup = cache.map(UserCache::start_lookup);
+                let user = self
+                    .store()
+                    .find_by_id(id)
+                    .await
+                    .map_err(|err| backend_failure(&err))?
+                    .ok_or(Failure::UserNotFound)?;
+                if let (Some(cache), Some(lookup)) = (cache, lookup) {
+                    cache.keep(id, &user, lookup);
+                }
+                user
+            }
+        };
         if !self.store().is_active(&user) {
             return Err(Failure::UserInactive.into());
         }

@@ -6,6 +6,8 @@ use std::future::Future;
 
 use jwt_core::{Claims, UserId};
 
+use crate::user_cache::UserCache;
+
 /// Where the app keeps its users. jwt-actix never sees a password hash:
 /// it asks the store to check a password, on a blocking thread, exactly once
 /// per login attempt.
@@ -93,6 +95,15 @@ pub trait UserStore: Clone + Send + Sync + 'static {
     fn is_admin(&self, user: &Self::User) -> bool {
         let _ = user;
         false
+    }
+
+    /// The cache of users found by id, if the app keeps one: authenticated
+    /// requests are then answered without asking
+    /// [`find_by_id`](Self::find_by_id) while the user is cached. A cache
+    /// serves only once something tells it of every change of a user (the
+    /// registry, or the app itself): see [`UserCache`]. Defaults to `None`.
+    fn user_cache(&self) -> Option<&UserCache<Self::User>> {
+        None
     }
 
     /// Adds the app's own claims to a refresh token minted for `user`

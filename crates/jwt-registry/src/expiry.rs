@@ -23,7 +23,7 @@ mod lock;
 
 #[cfg(feature = "postgres")]
 pub(crate) use announce::{CHANNEL, parse_payload};
-pub(crate) use announce::{Change, LogRow, announce};
+pub(crate) use announce::{Change, LogRow, announce, announce_user_changes};
 use lock::lock_scope;
 pub(crate) use lock::{lock, login_key};
 

@@ -72,7 +72,22 @@ pub use registry::{
     Admission, Cleanup, EndSessions, Ended, Gate, Issued, MIGRATIONS, MigrationsBy, OpenError,
     POSTGRES_MIGRATIONS, Registry, RegistryBuilder, RegistryListener, Rotation, SQLITE_MIGRATIONS,
 };
-pub use revocation::POSTGRES_DELAY;
+pub use revocation::{POSTGRES_DELAY, UserChange};
 pub use sessions::{Session, SessionDetails, SessionDetailsSource};
 pub use settings::{OnDbDown, RegistrySettings, Revocation};
 pub use token_manager::{Need, Reach, Registration, Verdict};
+
+/// Tells every process's registry that these users of the app changed
+/// (deactivated, password or rights changed, deleted), so that their user
+/// caches forget them: call it in the transaction that changes them. On
+/// PostgreSQL it sends `NOTIFY` payloads (delivered at commit, seen within
+/// [`POSTGRES_DELAY`]); on SQLite it writes rows of `jwt_revocation_log`
+/// (seen at the next request). Ids as the registry stores them: decimal
+/// for integer ids. See [`Registry::watch_users`].
+pub fn announce_user_changes(
+    conn: &mut db::DbConnection,
+    user_ids: &[&str],
+) -> Result<(), db::DbError> {
+    let now = types::Moment::from_system_time(std::time::SystemTime::now());
+    expiry::announce_user_changes(conn, user_ids, now)
+}

@@ -315,8 +315,7 @@ impl Registry {
     /// token issued before its user's cut-off is [`Verdict::CutOff`].
     pub fn verdict(&self, token: &Presented<'_>, need: Need) -> Result<Verdict, DbError> {
         if let (Some(revocations), Need::Refusal) = (&self.inner.revocations, need) {
-            let listed =
-                revocations.check(token.jti, token.user_id, token.issued_at, self.now())?;
+            let listed = revocations.check(token.jti, token.user_id, token.issued_at)?;
             return Ok(Verdict::from(listed));
         }
         let mut conn = self.inner.db.get()?;

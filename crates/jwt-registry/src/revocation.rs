@@ -23,35 +23,56 @@ use crate::db::{Database, DatabaseUrl, DbConnection, DbError};
 use crate::expiry::CHANNEL;
 #[cfg(feature = "postgres")]
 use crate::expiry::parse_payload;
-use crate::expiry::{Change, CutOff, LogRow, Revoked, Rules};
+use crate::expiry::{Change, CutOff, Revoked, Rules};
 use crate::token_manager;
 use crate::types::Moment;
 
 mod list;
 #[cfg(feature = "postgres")]
 mod listener;
+mod rounds;
+mod sqlite_watch;
 
 use list::List;
 pub(crate) use list::Listed;
 #[cfg(feature = "postgres")]
 use listener::listen;
+use rounds::Rounds;
+use sqlite_watch::{SqliteWatch, data_version};
 
 /// How often the PostgreSQL listener looks for notifications, and how long
 /// a change made elsewhere takes at most to be seen.
 pub const POSTGRES_DELAY: Duration = Duration::from_millis(200);
 
-/// The list, with what keeps it fresh.
+/// The list, with what keeps it fresh, and who hears of users' changes.
 pub(crate) struct Revocations {
     list: RwLock<List>,
     rules: Rules,
     freshness: Freshness,
+    users: RwLock<Vec<UserWatcher>>,
+}
+
+/// Told of each user's change as the list learns of it.
+pub(crate) type UserWatcher = Box<dyn Fn(UserChange<'_>) + Send + Sync>;
+
+/// A change of the app's users, as announced by
+/// [`announce_user_changes`](crate::announce_user_changes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserChange<'a> {
+    /// This user (its id as the registry stores it: decimal for integer
+    /// ids) changed.
+    User(&'a str),
+    /// Any user may have changed: what was announced while this process
+    /// could not listen is unknown.
+    Everyone,
 }
 
 enum Freshness {
-    /// SQLite: a connection of our own whose `PRAGMA data_version` changes
-    /// when another connection commits, and the last log row applied.
+    /// SQLite: a thread of its own asks, in rounds shared by every waiting
+    /// request, whether another connection committed (`PRAGMA
+    /// data_version`), and reads the new log rows when one did.
     #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
-    Sqlite(Mutex<SqliteWatch>),
+    Sqlite(Rounds),
     /// PostgreSQL: a thread that `LISTEN`s; `healthy` is false while it
     /// cannot reach the database.
     Postgres {
@@ -61,32 +82,11 @@ enum Freshness {
     },
 }
 
-struct SqliteWatch {
-    /// A SQLite connection of its own (never one of the pool's).
-    conn: DbConnection,
-    version: i64,
-    seq: i64,
-}
-
-#[derive(diesel::QueryableByName)]
-struct DataVersion {
-    #[diesel(sql_type = BigInt)]
-    data_version: i64,
-}
-
-fn data_version(conn: &mut DbConnection) -> Result<i64, DbError> {
-    let row: DataVersion = diesel::sql_query("PRAGMA data_version").get_result(conn)?;
-    Ok(row.data_version)
-}
-
 #[derive(diesel::QueryableByName)]
 struct LastSeq {
     #[diesel(sql_type = Nullable<BigInt>)]
     seq: Option<i64>,
 }
-
-/// Rows of the SQLite log read at once.
-const LOG_PAGE: i64 = 10_000;
 
 impl Revocations {
     /// Loads the list and starts keeping it fresh.
@@ -95,7 +95,8 @@ impl Revocations {
         clock: Arc<dyn Clock>,
         rules: Rules,
     ) -> Result<Arc<Revocations>, DbError> {
-        let freshness = match db.url() {
+        let now = Moment::from_system_time(clock.now());
+        match db.url() {
             #[cfg(feature = "sqlite")]
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = diesel::SqliteConnection::establish(path)
@@ -103,227 +104,207 @@ impl Revocations {
                     .map_err(|err| DbError::unreachable(err.to_string()))?;
                 conn.batch_execute(crate::db::SQLITE_BUSY_TIMEOUT)?;
                 let version = data_version(&mut conn)?;
-                Freshness::Sqlite(Mutex::new(SqliteWatch {
+                let (list, seq) = load(&mut conn, &rules, now)?;
+                let mut watch = SqliteWatch {
                     conn,
                     version,
-                    seq: 0,
+                    seq: seq.unwrap_or(0),
+                };
+                Ok(Arc::new_cyclic(|weak: &std::sync::Weak<Revocations>| {
+                    let weak = weak.clone();
+                    let rounds = Rounds::start(move || {
+                        let Some(revocations) = weak.upgrade() else {
+                            return false;
+                        };
+                        let now = Moment::from_system_time(clock.now());
+                        match revocations.look(&mut watch, now) {
+                            Ok(()) => true,
+                            Err(err) => {
+                                tracing::warn!(error = %err, "the SQLite freshness check failed");
+                                false
+                            }
+                        }
+                    });
+                    Revocations::new(list, rules, Freshness::Sqlite(rounds))
                 }))
             }
             #[cfg(not(feature = "sqlite"))]
-            DatabaseUrl::Sqlite(_) => {
-                return Err(DbError::unreachable(
-                    "jwt-registry was built without SQLite",
+            DatabaseUrl::Sqlite(_) => Err(DbError::unreachable(
+                "jwt-registry was built without SQLite",
+            )),
+            #[cfg(feature = "postgres")]
+            DatabaseUrl::Postgres(url) => {
+                // Listening before the load: nothing announced between the
+                // two is missed.
+                let mut listening = diesel::PgConnection::establish(url)
+                    .map_err(|err| DbError::unreachable(err.to_string()))?;
+                listening.batch_execute(&format!("LISTEN {CHANNEL}"))?;
+                let (list, _) = load(&mut *db.get()?, &rules, now)?;
+                let healthy = Arc::new(AtomicBool::new(true));
+                let stop = Arc::new(AtomicBool::new(false));
+                let revocations = Arc::new(Revocations::new(
+                    list,
+                    rules,
+                    Freshness::Postgres {
+                        healthy: Arc::clone(&healthy),
+                        stop: Arc::clone(&stop),
+                        thread: Mutex::new(None),
+                    },
                 ));
-            }
-            DatabaseUrl::Postgres(_) => Freshness::Postgres {
-                healthy: Arc::new(AtomicBool::new(true)),
-                stop: Arc::new(AtomicBool::new(false)),
-                thread: Mutex::new(None),
-            },
-        };
-        let revocations = Arc::new(Revocations {
-            list: RwLock::new(List::default()),
-            rules,
-            freshness,
-        });
-        let now = Moment::from_system_time(clock.now());
-        match &revocations.freshness {
-            Freshness::Sqlite(watch) => {
-                let mut watch = watch
-                    .lock()
-                    .map_err(|_| DbError::unreachable("revocation watch poisoned"))?;
-                revocations.reload_sqlite(&mut watch, now)?;
-            }
-            Freshness::Postgres {
-                healthy,
-                stop,
-                thread,
-            } => {
-                #[cfg(not(feature = "postgres"))]
-                let _ = (healthy, stop, thread, clock);
-                #[cfg(not(feature = "postgres"))]
-                return Err(DbError::unreachable(
-                    "jwt-registry was built without PostgreSQL",
-                ));
-                #[cfg(feature = "postgres")]
-                if let DatabaseUrl::Postgres(url) = db.url() {
-                    // Listening before the load: nothing announced between
-                    // the two is missed.
-                    let mut listening = diesel::PgConnection::establish(url)
-                        .map_err(|err| DbError::unreachable(err.to_string()))?;
-                    listening.batch_execute(&format!("LISTEN {CHANNEL}"))?;
-                    revocations.reload(db, now)?;
-                    let handle = listen(
-                        Arc::downgrade(&revocations),
-                        db.clone(),
-                        (url.clone(), listening),
-                        clock,
-                        Arc::clone(healthy),
-                        Arc::clone(stop),
-                    );
-                    if let Ok(mut slot) = thread.lock() {
-                        *slot = handle;
-                    }
+                let handle = listen(
+                    Arc::downgrade(&revocations),
+                    db.clone(),
+                    (url.clone(), listening),
+                    clock,
+                    healthy,
+                    stop,
+                );
+                if let Freshness::Postgres { thread, .. } = &revocations.freshness
+                    && let Ok(mut slot) = thread.lock()
+                {
+                    *slot = handle;
                 }
+                Ok(revocations)
             }
+            #[cfg(not(feature = "postgres"))]
+            DatabaseUrl::Postgres(_) => Err(DbError::unreachable(
+                "jwt-registry was built without PostgreSQL",
+            )),
         }
-        Ok(revocations)
     }
 
-    /// Loads the whole list from `conn` (one read transaction: on SQLite
-    /// with the last log row, so that what follows it is read next).
-    fn load(&self, conn: &mut DbConnection, now: Moment) -> Result<Option<i64>, DbError> {
-        let horizon = self.rules.horizon(now);
-        let sqlite = conn.is_sqlite();
-        let (tokens, users, seq) = conn.transaction(|conn| {
-            let tokens = token_manager::revoked(conn, horizon)?;
-            let users = token_manager::cutoffs(conn)?;
-            let seq = if sqlite {
-                diesel::sql_query("SELECT MAX(seq) AS seq FROM jwt_revocation_log")
-                    .get_result::<LastSeq>(conn)?
-                    .seq
-            } else {
-                None
-            };
-            Ok::<_, DbError>((tokens, users, seq))
-        })?;
-        let mut fresh = List::default();
-        for (jti, exp) in tokens {
-            fresh.apply(Change::Token(Revoked {
-                jti,
-                until: exp.plus(self.rules.leeway),
-            }));
+    fn new(list: List, rules: Rules, freshness: Freshness) -> Revocations {
+        Revocations {
+            list: RwLock::new(list),
+            rules,
+            freshness,
+            users: RwLock::new(Vec::new()),
         }
-        for (user_id, issued_until) in users {
-            fresh.apply(Change::User(CutOff {
-                user_id,
-                issued_until,
-            }));
-        }
-        tracing::debug!(
-            tokens = fresh.tokens.len(),
-            users = fresh.users.len(),
-            "revocation list loaded whole"
-        );
+    }
+
+    /// Replaces the list with `fresh`; everyone's users may have changed.
+    fn replace(&self, fresh: List) {
         if let Ok(mut list) = self.list.write() {
             *list = fresh;
         }
-        Ok(seq)
+        self.tell_users(&[], true);
     }
 
     #[cfg(feature = "postgres")]
     fn reload(&self, db: &Database, now: Moment) -> Result<(), DbError> {
         let mut conn = db.get()?;
-        self.load(&mut conn, now).map(|_| ())
-    }
-
-    /// Reloads through the watch connection, and remembers the log's end.
-    fn reload_sqlite(&self, watch: &mut SqliteWatch, now: Moment) -> Result<(), DbError> {
-        watch.seq = self.load(&mut watch.conn, now)?.unwrap_or(0);
+        let (fresh, _) = load(&mut conn, &self.rules, now)?;
+        self.replace(fresh);
         Ok(())
     }
 
-    /// Applies the log rows written since the last look; reloads when some
-    /// were deleted before this process read them.
-    fn catch_up(&self, watch: &mut SqliteWatch, now: Moment) -> Result<(), DbError> {
-        loop {
-            let rows: Vec<LogRow> = diesel::sql_query(
-                "SELECT seq, jti, user_id, issued_until, until FROM jwt_revocation_log \
-                 WHERE seq > ? ORDER BY seq LIMIT ?",
-            )
-            .bind::<BigInt, _>(watch.seq)
-            .bind::<BigInt, _>(LOG_PAGE)
-            .load(&mut watch.conn)?;
-            let Some(first) = rows.first() else {
-                return Ok(());
-            };
-            if first.seq != watch.seq + 1 {
-                return self.reload_sqlite(watch, now);
-            }
-            let full = i64::try_from(rows.len()).unwrap_or(i64::MAX) >= LOG_PAGE;
-            let mut reload = false;
-            if let Ok(mut list) = self.list.write() {
-                for row in rows {
-                    watch.seq = row.seq;
-                    match row.change() {
-                        Change::Reload => reload = true,
-                        change => list.apply(change),
-                    }
+    /// Applies changes read from the database, then tells the user
+    /// watchers; `false` when one asks for a reload (nothing applied).
+    fn apply(&self, changes: Vec<Change>, now: Moment) -> bool {
+        if changes.contains(&Change::Reload) {
+            return false;
+        }
+        let mut users = Vec::new();
+        if let Ok(mut list) = self.list.write() {
+            for change in changes {
+                match change {
+                    Change::UserChanged(user) => users.push(user),
+                    change => list.apply(change),
                 }
-                list.forget_lapsed(now);
             }
-            if reload {
-                return self.reload_sqlite(watch, now);
-            }
-            if !full {
-                return Ok(());
+            list.forget_lapsed(now);
+        }
+        self.tell_users(&users, false);
+        true
+    }
+
+    fn tell_users(&self, changed: &[String], everyone: bool) {
+        if !everyone && changed.is_empty() {
+            return;
+        }
+        let Ok(watchers) = self.users.read() else {
+            return;
+        };
+        for watcher in watchers.iter() {
+            if everyone {
+                watcher(UserChange::Everyone);
+            } else {
+                for user in changed {
+                    watcher(UserChange::User(user));
+                }
             }
         }
     }
 
-    /// Whether the token is refused, after making sure the list is
-    /// current: on SQLite one `PRAGMA data_version` (and, when another
-    /// connection committed, one read of the new log rows); on PostgreSQL
-    /// nothing (the listener keeps it). Blocking on SQLite.
+    /// Tells `watcher` of every user change from now on.
+    pub(crate) fn watch_users(&self, watcher: UserWatcher) {
+        if let Ok(mut watchers) = self.users.write() {
+            watchers.push(watcher);
+        }
+    }
+
+    /// Whether the token is refused, once the list holds every change
+    /// committed before this call: on SQLite after waiting (without
+    /// blocking) for a freshness round that began after it; on PostgreSQL
+    /// at once (the listener keeps the list). The user watchers have heard
+    /// of those changes too by then.
+    pub(crate) async fn check_fresh(
+        &self,
+        jti: &str,
+        user_id: Option<&str>,
+        issued_at: Option<i64>,
+    ) -> Result<Listed, DbError> {
+        let healthy = match &self.freshness {
+            Freshness::Sqlite(rounds) => rounds.fresh().await,
+            Freshness::Postgres { healthy, .. } => healthy.load(Ordering::SeqCst),
+        };
+        self.answer(healthy, jti, user_id, issued_at)
+    }
+
+    /// The same, blocking the calling thread on SQLite.
     pub(crate) fn check(
         &self,
         jti: &str,
         user_id: Option<&str>,
         issued_at: Option<i64>,
-        now: Moment,
     ) -> Result<Listed, DbError> {
-        if let Some(answer) = self.check_in_memory(jti, user_id, issued_at) {
-            return answer;
-        }
-        if let Freshness::Sqlite(watch) = &self.freshness {
-            let mut watch = watch
-                .lock()
-                .map_err(|_| DbError::unreachable("revocation watch poisoned"))?;
-            let version = data_version(&mut watch.conn)?;
-            if version != watch.version {
-                self.catch_up(&mut watch, now)?;
-                watch.version = version;
-            }
-        }
-        Ok(self.listed(jti, user_id, issued_at))
+        let healthy = match &self.freshness {
+            Freshness::Sqlite(rounds) => rounds.wait(),
+            Freshness::Postgres { healthy, .. } => healthy.load(Ordering::SeqCst),
+        };
+        self.answer(healthy, jti, user_id, issued_at)
     }
 
-    /// [`check`](Self::check)'s answer when it needs no database: on
-    /// PostgreSQL, where the listener keeps the list current, a read of the
-    /// list (or the listener's failure). `None` on SQLite, whose freshness
-    /// check is a query. Never blocks on I/O.
-    pub(crate) fn check_in_memory(
+    fn answer(
         &self,
+        healthy: bool,
         jti: &str,
         user_id: Option<&str>,
         issued_at: Option<i64>,
-    ) -> Option<Result<Listed, DbError>> {
-        match &self.freshness {
-            Freshness::Sqlite(_) => None,
-            Freshness::Postgres { healthy, .. } => Some(if healthy.load(Ordering::SeqCst) {
-                Ok(self.listed(jti, user_id, issued_at))
-            } else {
-                Err(DbError::unreachable(
-                    "the revocation listener lost the database",
-                ))
-            }),
+    ) -> Result<Listed, DbError> {
+        if !healthy {
+            return Err(DbError::unreachable(match self.freshness {
+                Freshness::Sqlite(_) => "the revocation list could not be brought up to date",
+                Freshness::Postgres { .. } => "the revocation listener lost the database",
+            }));
         }
-    }
-
-    fn listed(&self, jti: &str, user_id: Option<&str>, issued_at: Option<i64>) -> Listed {
-        self.list
+        Ok(self
+            .list
             .read()
-            .map_or(Listed::Fine, |list| list.verdict(jti, user_id, issued_at))
+            .map_or(Listed::Fine, |list| list.verdict(jti, user_id, issued_at)))
     }
 
     /// Stops the PostgreSQL listener and waits for it, so that no thread is
     /// inside libpq when the process exits.
     pub(crate) fn stop(&self) {
-        if let Freshness::Postgres { stop, thread, .. } = &self.freshness {
-            stop.store(true, Ordering::SeqCst);
-            let handle = thread.lock().ok().and_then(|mut slot| slot.take());
-            if let Some(handle) = handle {
-                let _ = handle.join();
+        match &self.freshness {
+            Freshness::Sqlite(rounds) => rounds.stop(),
+            Freshness::Postgres { stop, thread, .. } => {
+                stop.store(true, Ordering::SeqCst);
+                let handle = thread.lock().ok().and_then(|mut slot| slot.take());
+                if let Some(handle) = handle {
+                    let _ = handle.join();
+                }
             }
         }
     }
@@ -345,17 +326,7 @@ impl Revocations {
     /// Applies a notification's changes (PostgreSQL); `false` when it asks
     /// for a reload.
     fn apply_payload(&self, payload: &str, now: Moment) -> bool {
-        let changes = parse_payload(payload);
-        if changes.contains(&Change::Reload) {
-            return false;
-        }
-        if let Ok(mut list) = self.list.write() {
-            for change in changes {
-                list.apply(change);
-            }
-            list.forget_lapsed(now);
-        }
-        true
+        self.apply(parse_payload(payload), now)
     }
 
     #[cfg(feature = "postgres")]
@@ -369,4 +340,46 @@ impl Revocations {
             list.forget_lapsed(now);
         }
     }
+}
+
+/// Loads the whole list from `conn` (one read transaction: on SQLite with
+/// the last log row, so that what follows it is read next).
+fn load(
+    conn: &mut DbConnection,
+    rules: &Rules,
+    now: Moment,
+) -> Result<(List, Option<i64>), DbError> {
+    let horizon = rules.horizon(now);
+    let sqlite = conn.is_sqlite();
+    let (tokens, users, seq) = conn.transaction(|conn| {
+        let tokens = token_manager::revoked(conn, horizon)?;
+        let users = token_manager::cutoffs(conn)?;
+        let seq = if sqlite {
+            diesel::sql_query("SELECT MAX(seq) AS seq FROM jwt_revocation_log")
+                .get_result::<LastSeq>(conn)?
+                .seq
+        } else {
+            None
+        };
+        Ok::<_, DbError>((tokens, users, seq))
+    })?;
+    let mut list = List::default();
+    for (jti, exp) in tokens {
+        list.apply(Change::Token(Revoked {
+            jti,
+            until: exp.plus(rules.leeway),
+        }));
+    }
+    for (user_id, issued_until) in users {
+        list.apply(Change::User(CutOff {
+            user_id,
+            issued_until,
+        }));
+    }
+    tracing::debug!(
+        tokens = list.tokens.len(),
+        users = list.users.len(),
+        "revocation list loaded whole"
+    );
+    Ok((list, seq))
 }

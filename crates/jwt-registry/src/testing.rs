@@ -217,3 +217,23 @@ pub mod rows {
 pub mod tables {
     pub use crate::schema::{jwt_token, jwt_token_user_connection};
 }
+
+/// Runs `future` to its end on this thread, parking while it waits (for
+/// the registry's async calls in tests that have no runtime).
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    struct Unpark(std::thread::Thread);
+    impl std::task::Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = std::task::Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = std::task::Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let std::task::Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+        std::thread::park();
+    }
+}

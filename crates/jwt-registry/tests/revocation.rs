@@ -149,33 +149,35 @@ fn the_cached_list_keeps_what_it_learned_across_writes() {
 }
 
 #[test]
-fn the_in_memory_admission_answers_as_admit_where_no_query_is_needed() {
+fn the_in_memory_admission_sees_what_was_committed_before_it() {
+    use jwt_registry::testing::block_on;
     use jwt_registry::{Admission, Gate};
     for backend in backends("admit_in_memory") {
         let clock = ManualClock::at(NOW);
         let server = open_cached(&backend, &clock);
+        let elsewhere = common::open(&backend, &clock);
         let minter = Minter::new(&clock);
-        let (_, access) = registered_login(&server, &minter);
+        let (refresh, access) = registered_login(&server, &minter);
         let presented = Presented::jti(access.jti());
+        let admit = || block_on(server.admit_in_memory(&presented, Gate::Protected));
 
-        let in_memory = server.admit_in_memory(&presented, Gate::Protected);
-        if backend.name == "sqlite" {
-            assert!(in_memory.is_none(), "SQLite's freshness check is a query");
-            continue;
-        }
-        assert_eq!(in_memory.unwrap().unwrap(), Admission::Admitted);
-        server
-            .expire(&[minter.record(&access)], jwt_registry::Reach::Token, &[])
+        assert_eq!(admit().unwrap().unwrap(), Admission::Admitted);
+        // Another process logs the login out: refused at the next answer
+        // on SQLite, within the notification delay on PostgreSQL.
+        elsewhere
+            .expire_jti(refresh.jti(), jwt_registry::Reach::Tree)
+            .unwrap()
             .unwrap();
-        assert_eq!(
-            server
-                .admit_in_memory(&presented, Gate::Protected)
-                .unwrap()
-                .unwrap(),
-            Admission::Refused,
-            "{}: force-expired, from memory",
-            backend.name
-        );
+        let started = Instant::now();
+        while admit().unwrap().unwrap() != Admission::Refused {
+            assert!(
+                backend.name != "sqlite" && started.elapsed() < POSTGRES_DELAY * 10,
+                "{}: still admitted after {:?}",
+                backend.name,
+                started.elapsed()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
         assert_eq!(
             server.admit(&presented, Gate::Protected).unwrap(),
             Admission::Refused,
@@ -184,10 +186,67 @@ fn the_in_memory_admission_answers_as_admit_where_no_query_is_needed() {
 
         // require_registered needs the database: no in-memory answer.
         let strict = open_with(&backend, &clock, true);
-        assert!(
-            strict
-                .admit_in_memory(&presented, Gate::Protected)
-                .is_none()
-        );
+        assert!(block_on(strict.admit_in_memory(&presented, Gate::Protected)).is_none());
+    }
+}
+
+/// A user change announced by another process reaches the watchers: on
+/// SQLite before the next in-memory answer, on PostgreSQL within the delay,
+/// and never as a reload of the whole list.
+#[test]
+fn user_changes_announced_elsewhere_reach_the_watchers() {
+    use std::sync::{Arc, Mutex};
+
+    use jwt_registry::testing::block_on;
+    use jwt_registry::{Gate, UserChange};
+    for backend in backends("user_changes") {
+        let clock = ManualClock::at(NOW);
+        let server = open_cached(&backend, &clock);
+        let heard: Arc<Mutex<Vec<String>>> = Arc::default();
+        let record = Arc::clone(&heard);
+        assert!(server.watch_users(move |change| {
+            record.lock().unwrap().push(match change {
+                UserChange::User(id) => id.to_owned(),
+                UserChange::Everyone => "*".to_owned(),
+            });
+        }));
+        let elsewhere = common::open(&backend, &clock);
+        elsewhere
+            .database()
+            .write(|conn| jwt_registry::announce_user_changes(conn, &["42", "bob"]))
+            .unwrap();
+        let started = Instant::now();
+        let presented = Presented::jti("any");
+        loop {
+            block_on(server.admit_in_memory(&presented, Gate::Protected))
+                .unwrap()
+                .unwrap();
+            if heard.lock().unwrap().len() >= 2 {
+                break;
+            }
+            assert!(
+                backend.name != "sqlite" && started.elapsed() < POSTGRES_DELAY * 10,
+                "{}: heard {:?} after {:?}",
+                backend.name,
+                heard.lock().unwrap(),
+                started.elapsed()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert_eq!(*heard.lock().unwrap(), ["42", "bob"], "{}", backend.name);
+
+        // A transaction that rolls back announces nothing.
+        let failed: Result<(), jwt_registry::db::DbError> = elsewhere.database().write(|conn| {
+            jwt_registry::announce_user_changes(conn, &["7"])?;
+            Err(diesel::result::Error::RollbackTransaction.into())
+        });
+        assert!(failed.is_err());
+        std::thread::sleep(POSTGRES_DELAY * 2);
+        block_on(server.admit_in_memory(&presented, Gate::Protected));
+        assert_eq!(heard.lock().unwrap().len(), 2, "{}", backend.name);
+
+        // revocation = "strict" keeps no list: it cannot tell.
+        let strict = common::open(&backend, &clock);
+        assert!(!strict.watch_users(|_| {}));
     }
 }

@@ -31,7 +31,7 @@ pub use admin::{
     admin_user_tokens,
 };
 pub use calls::RegistryOf;
-pub(crate) use check::RegistryCheck;
+pub(crate) use check::{RegistryCheck, feed_user_cache};
 pub use expire::expire;
 pub(crate) use recorder::RegistryRecorder;
 pub use sessions::{end_session, logout, logout_all, revoke_others, sessions};

@@ -13,7 +13,7 @@ use actix_web::http::StatusCode;
 use actix_web::{App, HttpResponse, test, web};
 use jwt_actix::{
     AuthSettings, Authenticated, BackendError, JwtAuth, JwtAuthBuilder, MaybeAuthenticated,
-    UserStore, VerifiedToken, protected_resource,
+    UserCache, UserStore, VerifiedToken, protected_resource,
 };
 use jwt_core::{ManualClock, TokenService, TokenSettings, UserId};
 use serde_json::{Value, json};
@@ -48,6 +48,7 @@ pub struct TestStore {
     admins: Arc<Mutex<std::collections::HashSet<i64>>>,
     pub counters: Arc<Counters>,
     pub down: Arc<std::sync::atomic::AtomicBool>,
+    pub cache: Option<UserCache<User>>,
 }
 
 impl TestStore {
@@ -170,6 +171,10 @@ impl UserStore for TestStore {
 
     fn is_admin(&self, user: &User) -> bool {
         self.admins.lock().unwrap().contains(&user.id)
+    }
+
+    fn user_cache(&self) -> Option<&UserCache<User>> {
+        self.cache.as_ref()
     }
 
     fn add_claims(&self, user: &User, claims: &mut jwt_core::Claims) {

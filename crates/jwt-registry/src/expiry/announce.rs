@@ -37,14 +37,7 @@ pub(crate) fn announce(
         return Ok(());
     }
     if conn.is_postgres() {
-        for payload in payloads(tokens, users) {
-            diesel::sql_query("SELECT pg_notify($1, $2)")
-                .into_boxed::<crate::db::MultiBackend>()
-                .bind::<Text, _>(CHANNEL)
-                .bind::<Text, _>(payload)
-                .execute(conn)?;
-        }
-        return Ok(());
+        return notify(conn, &payloads(tokens, users));
     }
     // A cut-off never lapses by itself: its log row lives as long as a
     // refresh token may (the archiver keeps the newest row anyway).
@@ -78,6 +71,52 @@ pub(crate) fn announce(
     Ok(())
 }
 
+/// How long a user change's log row is kept (SQLite): a process that
+/// looks later than this finds a gap and reloads.
+const USER_CHANGE_KEPT: Duration = Duration::from_secs(24 * 3600);
+
+/// Tells every process's registry that these users changed, in the
+/// transaction that changed them: on PostgreSQL in `NOTIFY` payloads, on
+/// SQLite as rows of `jwt_revocation_log`. Their user caches forget them.
+pub(crate) fn announce_user_changes(
+    conn: &mut DbConnection,
+    user_ids: &[&str],
+    now: Moment,
+) -> Result<(), DbError> {
+    if user_ids.is_empty() {
+        return Ok(());
+    }
+    if conn.is_postgres() {
+        let entries = user_ids.iter().map(|id| serde_json::json!(["c", id]));
+        return notify(conn, &chunk_payloads(entries));
+    }
+    let until = now.plus(USER_CHANGE_KEPT);
+    for chunk in user_ids.chunks(LOG_CHUNK) {
+        let mut sql = Statement::new(conn);
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|id| format!("(NULL, {}, NULL, {})", sql.bind(*id), sql.bind(until)))
+            .collect();
+        sql.push(&format!(
+            "INSERT INTO jwt_revocation_log (jti, user_id, issued_until, until) VALUES {}",
+            values.join(", ")
+        ));
+        sql.query().execute(conn)?;
+    }
+    Ok(())
+}
+
+fn notify(conn: &mut DbConnection, payloads: &[String]) -> Result<(), DbError> {
+    for payload in payloads {
+        diesel::sql_query("SELECT pg_notify($1, $2)")
+            .into_boxed::<crate::db::MultiBackend>()
+            .bind::<Text, _>(CHANNEL)
+            .bind::<Text, _>(payload)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// A row of the SQLite revocation log.
 enum LogEntry<'a> {
     Token(&'a Revoked),
@@ -89,22 +128,31 @@ enum LogEntry<'a> {
 pub(crate) enum Change {
     Token(Revoked),
     User(CutOff),
+    /// A user of the app changed: user caches forget it.
+    UserChanged(String),
     /// Too big to carry: reload.
     Reload,
 }
 
 /// The payloads of the notifications announcing `tokens` and `users`: JSON
 /// arrays of `["t", jti, until_micros]` and `["u", user_id, issued_until]`,
-/// each under [`PAYLOAD_BYTES`].
+/// each under [`PAYLOAD_BYTES`]. A user change is `["c", user_id]`.
 pub(crate) fn payloads(tokens: &[Revoked], users: &[CutOff]) -> Vec<String> {
-    let entries = tokens
-        .iter()
-        .map(|token| serde_json::json!(["t", token.jti, token.until.0.timestamp_micros()]))
-        .chain(
-            users
-                .iter()
-                .map(|cut| serde_json::json!(["u", cut.user_id, cut.issued_until])),
-        );
+    chunk_payloads(
+        tokens
+            .iter()
+            .map(|token| serde_json::json!(["t", token.jti, token.until.0.timestamp_micros()]))
+            .chain(
+                users
+                    .iter()
+                    .map(|cut| serde_json::json!(["u", cut.user_id, cut.issued_until])),
+            ),
+    )
+}
+
+/// `entries` in JSON arrays under [`PAYLOAD_BYTES`] each; one too big to
+/// carry becomes a request to reload.
+fn chunk_payloads(entries: impl Iterator<Item = serde_json::Value>) -> Vec<String> {
     let mut payloads = Vec::new();
     let mut current: Vec<String> = Vec::new();
     let mut size = 2;
@@ -139,6 +187,10 @@ pub(crate) fn parse_payload(payload: &str) -> Vec<Change> {
         .iter()
         .map(|entry| {
             let parsed = match entry.as_array().map(Vec::as_slice) {
+                Some([kind, id]) => match (kind.as_str(), id.as_str()) {
+                    (Some("c"), Some(user)) => Some(Change::UserChanged(user.to_owned())),
+                    _ => None,
+                },
                 Some([kind, id, n]) => match (kind.as_str(), id.as_str(), n.as_i64()) {
                     (Some("t"), Some(jti), Some(micros)) => {
                         chrono::DateTime::from_timestamp_micros(micros).map(|until| {
@@ -186,6 +238,7 @@ impl LogRow {
                 user_id,
                 issued_until,
             }),
+            (None, Some(user_id), None) => Change::UserChanged(user_id),
             _ => Change::Reload,
         }
     }

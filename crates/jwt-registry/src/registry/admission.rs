@@ -4,6 +4,7 @@
 use super::Registry;
 use crate::db::DbError;
 use crate::record::Presented;
+use crate::revocation::UserChange;
 use crate::settings::OnDbDown;
 use crate::token_manager::{Need, Verdict};
 
@@ -42,11 +43,15 @@ impl Registry {
         self.decide(self.verdict(token, need), gate)
     }
 
-    /// [`admit`](Self::admit)'s answer when it needs no database and no
-    /// blocking: with `revocation = "cached"` on PostgreSQL (a listener
-    /// keeps the list current) and without `require_registered`. `None`
-    /// otherwise: then call `admit` off the executor.
-    pub fn admit_in_memory(
+    /// [`admit`](Self::admit)'s answer without blocking a thread, with
+    /// `revocation = "cached"` and without `require_registered`: from the
+    /// in-memory list, once it holds every change committed before the
+    /// call (on SQLite it waits for the next freshness round, shared by all
+    /// the requests waiting; on PostgreSQL the listener keeps it). `None`
+    /// otherwise: then call `admit` off the executor. By the time it
+    /// answers, [`watch_users`](Self::watch_users) watchers have heard of
+    /// every user change committed before the call.
+    pub async fn admit_in_memory(
         &self,
         token: &Presented<'_>,
         gate: Gate,
@@ -54,12 +59,26 @@ impl Registry {
         if self.settings().require_registered {
             return None;
         }
-        let listed = self.inner.revocations.as_ref()?.check_in_memory(
-            token.jti,
-            token.user_id,
-            token.issued_at,
-        )?;
+        let revocations = self.inner.revocations.as_ref()?;
+        let listed = revocations
+            .check_fresh(token.jti, token.user_id, token.issued_at)
+            .await;
         Some(self.decide(listed.map(Verdict::from), gate))
+    }
+
+    /// Calls `watcher` for every change of the app's users announced by
+    /// [`announce_user_changes`](crate::announce_user_changes), here or in
+    /// another process, and with [`UserChange::Everyone`] when what was
+    /// announced may have been missed. `false` (and the watcher dropped)
+    /// with `revocation = "strict"`, which keeps no list to learn them by.
+    pub fn watch_users(&self, watcher: impl Fn(UserChange<'_>) + Send + Sync + 'static) -> bool {
+        match &self.inner.revocations {
+            Some(revocations) => {
+                revocations.watch_users(Box::new(watcher));
+                true
+            }
+            None => false,
+        }
     }
 
     fn decide(&self, verdict: Result<Verdict, DbError>, gate: Gate) -> Result<Admission, DbError> {

@@ -61,7 +61,7 @@ impl List {
                 let entry = self.users.entry(user_id).or_insert(issued_until);
                 *entry = (*entry).max(issued_until);
             }
-            Change::Reload => {}
+            Change::UserChanged(_) | Change::Reload => {}
         }
     }
 

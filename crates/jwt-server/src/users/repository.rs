@@ -3,7 +3,7 @@
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as QueryError};
-use jwt_registry::db::{Database, DbError};
+use jwt_registry::db::{Database, DbConnection, DbError};
 
 use super::demo_user;
 
@@ -123,36 +123,59 @@ impl Users {
 
     /// Disables a user; `false` when there is no such user.
     pub fn deactivate(&self, username: &str) -> Result<bool, DbError> {
-        let mut conn = self.db.get()?;
-        let changed = diesel::update(demo_user::table.filter(demo_user::username.eq(username)))
-            .set(demo_user::is_active.eq(false))
-            .execute(&mut conn)?;
-        Ok(changed > 0)
+        self.change(username, |conn| {
+            diesel::update(demo_user::table.filter(demo_user::username.eq(username)))
+                .set(demo_user::is_active.eq(false))
+                .execute(conn)
+        })
     }
 
     /// Opens the admin API to a user, or closes it; `false` when there is
     /// no such user.
     pub fn set_role(&self, username: &str, role: Role) -> Result<bool, DbError> {
         let admin = role == Role::Admin;
-        let mut conn = self.db.get()?;
-        let changed = diesel::update(demo_user::table.filter(demo_user::username.eq(username)))
-            .set(demo_user::is_admin.eq(admin))
-            .execute(&mut conn)?;
-        Ok(changed > 0)
+        self.change(username, |conn| {
+            diesel::update(demo_user::table.filter(demo_user::username.eq(username)))
+                .set(demo_user::is_admin.eq(admin))
+                .execute(conn)
+        })
     }
 
     /// Changes a user's password and moves their tokens-valid-since cut-off
     /// to now: every token issued until this second is refused from then
     /// on. `false` when there is no such user.
     pub fn set_password(&self, username: &str, password_hash: &str) -> Result<bool, DbError> {
-        let mut conn = self.db.get()?;
-        let changed = diesel::update(demo_user::table.filter(demo_user::username.eq(username)))
-            .set((
-                demo_user::password_hash.eq(password_hash),
-                demo_user::tokens_valid_since.eq(Some(Utc::now().naive_utc())),
-            ))
-            .execute(&mut conn)?;
-        Ok(changed > 0)
+        self.change(username, |conn| {
+            diesel::update(demo_user::table.filter(demo_user::username.eq(username)))
+                .set((
+                    demo_user::password_hash.eq(password_hash),
+                    demo_user::tokens_valid_since.eq(Some(Utc::now().naive_utc())),
+                ))
+                .execute(conn)
+        })
+    }
+
+    /// Runs `update` on the user named `username` and, in the same
+    /// transaction, tells every running server that the user changed (their
+    /// user caches forget it). `false` when there is no such user.
+    fn change(
+        &self,
+        username: &str,
+        update: impl FnOnce(&mut DbConnection) -> Result<usize, QueryError>,
+    ) -> Result<bool, DbError> {
+        self.db.write(|conn| {
+            let id: Option<i64> = demo_user::table
+                .filter(demo_user::username.eq(username))
+                .select(demo_user::id)
+                .first(conn)
+                .optional()?;
+            let Some(id) = id else {
+                return Ok(false);
+            };
+            update(conn)?;
+            jwt_registry::announce_user_changes(conn, &[&id.to_string()])?;
+            Ok(true)
+        })
     }
 
     pub fn touch_last_login(&self, id: i64) -> Result<(), DbError> {

@@ -1,22 +1,37 @@
 //! The demo users as jwt-actix's `UserStore`.
 
 use std::future::Future;
+use std::time::Duration;
 
-use jwt_actix::{BackendError, UserStore, blocking};
+use jwt_actix::{BackendError, UserCache, UserStore, blocking};
 use jwt_core::UserId;
 
 use super::{DemoUser, Passwords, Users};
 
-/// The demo app's users for jwt-actix: queries run on the blocking pool.
+/// The demo app's users for jwt-actix: queries run on the blocking pool,
+/// and users found by id are cached (the registry tells the cache of every
+/// change the command line makes).
 #[derive(Clone)]
 pub struct DemoUserStore {
     users: Users,
     passwords: Passwords,
+    cache: UserCache<DemoUser>,
 }
+
+/// Users kept in memory: a few MB at most.
+const CACHED_USERS: usize = 10_000;
+
+/// A cached user is read again after this long even if nothing said it
+/// changed.
+const CACHED_FOR: Duration = Duration::from_secs(60);
 
 impl DemoUserStore {
     pub fn new(users: Users, passwords: Passwords) -> Self {
-        DemoUserStore { users, passwords }
+        DemoUserStore {
+            users,
+            passwords,
+            cache: UserCache::new(CACHED_USERS, CACHED_FOR),
+        }
     }
 }
 
@@ -67,6 +82,10 @@ impl UserStore for DemoUserStore {
 
     fn is_admin(&self, user: &DemoUser) -> bool {
         user.is_admin
+    }
+
+    fn user_cache(&self) -> Option<&UserCache<DemoUser>> {
+        Some(&self.cache)
     }
 
     fn tokens_valid_since(&self, user: &DemoUser) -> Option<i64> {
