@@ -43,7 +43,7 @@
 //!         App::new()
 //!             .wrap(jwt.middleware())
 //!             .service(web::scope("/api/v1/auth/token").configure(jwt.token_routes().configure()))
-//!             .service(protected_resource::<User>("/api/v1/me/", "GET").route(web::get().to(me)))
+//!             .service(protected_resource::<User>("/api/v1/me/", "GET").route(|| web::get().to(me)))
 //!     })
 //!     .bind("127.0.0.1:8000")?
 //!     .run()
@@ -147,7 +147,7 @@ pub use failure::{CsrfReason, Failure, FieldError};
 pub use fault::Fault;
 pub use messages::Messages;
 pub use middleware::{JwtMiddleware, JwtMiddlewareService};
-pub use routes::{TokenRoutes, protected_resource};
+pub use routes::{ProtectedResource, TokenRoutes, protected_resource};
 pub use settings::{AuthSettings, Transport};
 pub use state::{JwtAuth, backend_failure};
 pub use store::{BackendError, UserStore, blocking};

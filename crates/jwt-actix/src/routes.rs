@@ -2,9 +2,9 @@
 
 use std::rc::Rc;
 
-use actix_web::dev::Handler;
+use actix_web::dev::{AppService, Handler, HttpServiceFactory};
 use actix_web::web::{self, ServiceConfig};
-use actix_web::{FromRequest, HttpRequest, Resource, Responder, Route};
+use actix_web::{FromRequest, HttpRequest, Responder, Route};
 
 use crate::error::ApiError;
 use crate::extractors::{Authenticated, method_not_allowed};
@@ -165,15 +165,19 @@ impl<S: UserStore> TokenRoutes<S> {
             ];
             #[cfg(feature = "registry")]
             routes.extend(self.expire.map(|route| ("expire", route)));
+            // Two resources of one pattern each: a plain path match, where
+            // one resource of two patterns would run a regular expression.
             for (name, route) in routes {
-                cfg.service(
-                    web::resource([format!("/{name}"), format!("/{name}/")])
-                        .route(route())
-                        .default_service(web::to(views::post_only::<S>)),
-                );
+                for path in [format!("/{name}"), format!("/{name}/")] {
+                    cfg.service(
+                        web::resource(path)
+                            .route(route())
+                            .default_service(web::to(views::post_only::<S>)),
+                    );
+                }
             }
             cfg.service(
-                web::resource(["/.well-known/jwks.json"])
+                web::resource("/.well-known/jwks.json")
                     .route(web::get().to(views::jwks::<S>))
                     .default_service(web::to(views::get_only::<S>)),
             );
@@ -189,28 +193,69 @@ impl<S: UserStore> TokenRoutes<S> {
     }
 }
 
-/// A resource for a protected route at `path` (and `path` with or without
-/// its trailing slash), whose wrong-method answer comes after
-/// authentication: an unauthenticated request gets the 401, an
-/// authenticated one the JSON 405 with `Allow: <allow>`. Add its routes with
-/// `.route(...)`.
+/// A protected route at `path`, answering with and without its trailing
+/// slash, whose wrong-method answer comes after authentication: an
+/// unauthenticated request gets the 401, an authenticated one the JSON 405
+/// with `Allow: <allow>`. Add its routes with
+/// [`route`](ProtectedResource::route), each as a function that makes the
+/// [`Route`]: the route is mounted once per form of the path, each a plain
+/// path match (a resource of two patterns would run a regular expression
+/// on every request).
 ///
 /// ```no_run
 /// # #[derive(Clone)] struct User;
-/// use actix_web::web;
+/// use actix_web::{App, web};
 /// use jwt_actix::{Authenticated, protected_resource};
 ///
 /// async fn me(auth: Authenticated<User>) -> &'static str { "me" }
 ///
-/// let resource = protected_resource::<User>("/api/v1/me/", "GET").route(web::get().to(me));
+/// let app = App::new()
+///     .service(protected_resource::<User>("/api/v1/me/", "GET").route(|| web::get().to(me)));
 /// ```
-pub fn protected_resource<U: 'static>(path: &str, allow: &'static str) -> Resource {
-    let trimmed = path.trim_end_matches('/');
-    let paths = [trimmed.to_owned(), format!("{trimmed}/")];
-    web::resource(paths).default_service(web::to(move |req: HttpRequest| async move {
-        Authenticated::<U>::extract(&req).await?;
-        Err::<actix_web::HttpResponse, ApiError>(method_not_allowed::<U>(&req, allow))
-    }))
+pub fn protected_resource<U: 'static>(path: &str, allow: &'static str) -> ProtectedResource<U> {
+    ProtectedResource {
+        path: path.trim_end_matches('/').to_owned(),
+        allow,
+        routes: Vec::new(),
+        user: std::marker::PhantomData,
+    }
+}
+
+/// A protected route being built: see [`protected_resource`].
+#[must_use]
+pub struct ProtectedResource<U> {
+    path: String,
+    allow: &'static str,
+    routes: Vec<RouteFactory>,
+    user: std::marker::PhantomData<fn() -> U>,
+}
+
+impl<U: 'static> ProtectedResource<U> {
+    /// Adds a route, made by `route` (e.g. `|| web::get().to(handler)`).
+    pub fn route(mut self, route: impl Fn() -> Route + 'static) -> Self {
+        self.routes.push(Rc::new(route));
+        self
+    }
+}
+
+impl<U: 'static> HttpServiceFactory for ProtectedResource<U> {
+    fn register(self, config: &mut AppService) {
+        for path in [self.path.clone(), format!("{}/", self.path)] {
+            let allow = self.allow;
+            let resource = self
+                .routes
+                .iter()
+                .fold(web::resource(path), |resource, route| {
+                    resource.route(route())
+                });
+            resource
+                .default_service(web::to(move |req: HttpRequest| async move {
+                    Authenticated::<U>::extract(&req).await?;
+                    Err::<actix_web::HttpResponse, ApiError>(method_not_allowed::<U>(&req, allow))
+                }))
+                .register(config);
+        }
+    }
 }
 
 /// The sessions routes; wrong methods answer 401 before 405, like every
@@ -220,20 +265,22 @@ pub fn protected_resource<U: 'static>(path: &str, allow: &'static str) -> Resour
 fn session_routes<S: UserStore>(cfg: &mut ServiceConfig) {
     use crate::registry::{end_session, logout, logout_all, revoke_others, sessions};
     cfg.service(
-        protected_resource::<S::User>("/sessions/", "GET").route(web::get().to(sessions::<S>)),
+        protected_resource::<S::User>("/sessions/", "GET").route(|| web::get().to(sessions::<S>)),
     )
     .service(
         protected_resource::<S::User>("/sessions/revoke-others/", "POST")
-            .route(web::post().to(revoke_others::<S>)),
+            .route(|| web::post().to(revoke_others::<S>)),
     )
     .service(
         protected_resource::<S::User>("/sessions/{id}/", "DELETE")
-            .route(web::delete().to(end_session::<S>)),
+            .route(|| web::delete().to(end_session::<S>)),
     )
-    .service(protected_resource::<S::User>("/logout/", "POST").route(web::post().to(logout::<S>)))
+    .service(
+        protected_resource::<S::User>("/logout/", "POST").route(|| web::post().to(logout::<S>)),
+    )
     .service(
         protected_resource::<S::User>("/logout-all/", "POST")
-            .route(web::post().to(logout_all::<S>)),
+            .route(|| web::post().to(logout_all::<S>)),
     );
 }
 
@@ -243,18 +290,18 @@ fn admin_routes<S: UserStore>(cfg: &mut ServiceConfig) {
     use crate::registry::{admin_expire_token, admin_expire_user, admin_token, admin_user_tokens};
     cfg.service(
         protected_resource::<S::User>("/admin/users/{user_id}/tokens/", "GET")
-            .route(web::get().to(admin_user_tokens::<S>)),
+            .route(|| web::get().to(admin_user_tokens::<S>)),
     )
     .service(
         protected_resource::<S::User>("/admin/users/{user_id}/expire/", "POST")
-            .route(web::post().to(admin_expire_user::<S>)),
+            .route(|| web::post().to(admin_expire_user::<S>)),
     )
     .service(
         protected_resource::<S::User>("/admin/tokens/{jti}/", "GET")
-            .route(web::get().to(admin_token::<S>)),
+            .route(|| web::get().to(admin_token::<S>)),
     )
     .service(
         protected_resource::<S::User>("/admin/tokens/{jti}/expire/", "POST")
-            .route(web::post().to(admin_expire_token::<S>)),
+            .route(|| web::post().to(admin_expire_token::<S>)),
     );
 }

@@ -35,7 +35,7 @@ fn admin_app(jwt: &JwtAuth<TestStore>) -> impl FnOnce(&mut web::ServiceConfig) +
     let routes = jwt.token_routes().admin(true).configure();
     move |cfg| {
         cfg.service(web::scope(PREFIX).configure(routes)).service(
-            protected_resource::<common::User>("/api/v1/me/", "GET").route(web::get().to(me)),
+            protected_resource::<common::User>("/api/v1/me/", "GET").route(|| web::get().to(me)),
         );
     }
 }

@@ -31,6 +31,7 @@ mod list;
 #[cfg(feature = "postgres")]
 mod listener;
 mod rounds;
+mod shm;
 mod sqlite_watch;
 
 use list::List;
@@ -38,6 +39,7 @@ pub(crate) use list::Listed;
 #[cfg(feature = "postgres")]
 use listener::listen;
 use rounds::Rounds;
+use shm::ShmWatch;
 use sqlite_watch::{SqliteWatch, data_version};
 
 /// How often the PostgreSQL listener looks for notifications, and how long
@@ -71,8 +73,13 @@ enum Freshness {
     /// SQLite: a thread of its own asks, in rounds shared by every waiting
     /// request, whether another connection committed (`PRAGMA
     /// data_version`), and reads the new log rows when one did.
+    /// When the file is in WAL mode, a request that finds the WAL-index
+    /// header unchanged since the last round answers at once.
     #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
-    Sqlite(Rounds),
+    Sqlite {
+        rounds: Rounds,
+        shm: Option<Arc<ShmWatch>>,
+    },
     /// PostgreSQL: a thread that `LISTEN`s; `healthy` is false while it
     /// cannot reach the database.
     Postgres {
@@ -103,8 +110,14 @@ impl Revocations {
                     .map(DbConnection::Sqlite)
                     .map_err(|err| DbError::unreachable(err.to_string()))?;
                 conn.batch_execute(crate::db::SQLITE_BUSY_TIMEOUT)?;
+                let shm = ShmWatch::open(path).map(Arc::new);
+                let seen = shm.as_ref().and_then(|shm| shm.state());
                 let version = data_version(&mut conn)?;
                 let (list, seq) = load(&mut conn, &rules, now)?;
+                if let Some(shm) = &shm {
+                    shm.vouch(seen);
+                }
+                let vouching = shm.clone();
                 let mut watch = SqliteWatch {
                     conn,
                     version,
@@ -117,7 +130,12 @@ impl Revocations {
                             return false;
                         };
                         let now = Moment::from_system_time(clock.now());
-                        match revocations.look(&mut watch, now) {
+                        let seen = vouching.as_ref().and_then(|shm| shm.state());
+                        let looked = revocations.look(&mut watch, now);
+                        if let Some(shm) = &vouching {
+                            shm.vouch(looked.is_ok().then_some(seen).flatten());
+                        }
+                        match looked {
                             Ok(()) => true,
                             Err(err) => {
                                 tracing::warn!(error = %err, "the SQLite freshness check failed");
@@ -125,7 +143,7 @@ impl Revocations {
                             }
                         }
                     });
-                    Revocations::new(list, rules, Freshness::Sqlite(rounds))
+                    Revocations::new(list, rules, Freshness::Sqlite { rounds, shm })
                 }))
             }
             #[cfg(not(feature = "sqlite"))]
@@ -255,7 +273,8 @@ impl Revocations {
         issued_at: Option<i64>,
     ) -> Result<Listed, DbError> {
         let healthy = match &self.freshness {
-            Freshness::Sqlite(rounds) => rounds.fresh().await,
+            Freshness::Sqlite { shm: Some(shm), .. } if shm.unchanged() => true,
+            Freshness::Sqlite { rounds, .. } => rounds.fresh().await,
             Freshness::Postgres { healthy, .. } => healthy.load(Ordering::SeqCst),
         };
         self.answer(healthy, jti, user_id, issued_at)
@@ -269,7 +288,8 @@ impl Revocations {
         issued_at: Option<i64>,
     ) -> Result<Listed, DbError> {
         let healthy = match &self.freshness {
-            Freshness::Sqlite(rounds) => rounds.wait(),
+            Freshness::Sqlite { shm: Some(shm), .. } if shm.unchanged() => true,
+            Freshness::Sqlite { rounds, .. } => rounds.wait(),
             Freshness::Postgres { healthy, .. } => healthy.load(Ordering::SeqCst),
         };
         self.answer(healthy, jti, user_id, issued_at)
@@ -284,7 +304,7 @@ impl Revocations {
     ) -> Result<Listed, DbError> {
         if !healthy {
             return Err(DbError::unreachable(match self.freshness {
-                Freshness::Sqlite(_) => "the revocation list could not be brought up to date",
+                Freshness::Sqlite { .. } => "the revocation list could not be brought up to date",
                 Freshness::Postgres { .. } => "the revocation listener lost the database",
             }));
         }
@@ -298,7 +318,7 @@ impl Revocations {
     /// inside libpq when the process exits.
     pub(crate) fn stop(&self) {
         match &self.freshness {
-            Freshness::Sqlite(rounds) => rounds.stop(),
+            Freshness::Sqlite { rounds, .. } => rounds.stop(),
             Freshness::Postgres { stop, thread, .. } => {
                 stop.store(true, Ordering::SeqCst);
                 let handle = thread.lock().ok().and_then(|mut slot| slot.take());

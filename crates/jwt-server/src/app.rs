@@ -32,7 +32,7 @@ pub fn app(
         .service(
             web::scope("/api/v1/auth/token").configure(jwt.token_routes().admin(true).configure()),
         )
-        .service(protected_resource::<DemoUser>("/api/v1/me/", "GET").route(web::get().to(me)))
+        .service(protected_resource::<DemoUser>("/api/v1/me/", "GET").route(|| web::get().to(me)))
         .service(
             web::resource(["/healthz", "/healthz/"])
                 .route(web::get().to(healthz))

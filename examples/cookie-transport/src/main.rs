@@ -75,7 +75,7 @@ async fn me(auth: Authenticated<i64>) -> HttpResponse {
 fn routes(jwt: JwtAuth<Users>) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
         cfg.service(web::scope("/api/v1/auth/token").configure(jwt.token_routes().configure()))
-            .service(protected_resource::<i64>("/api/v1/me/", "GET").route(web::get().to(me)));
+            .service(protected_resource::<i64>("/api/v1/me/", "GET").route(|| web::get().to(me)));
     }
 }
 

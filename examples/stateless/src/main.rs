@@ -84,7 +84,7 @@ fn jwt() -> JwtAuth<Users> {
 fn routes(jwt: JwtAuth<Users>) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
         cfg.service(web::scope("/api/v1/auth/token").configure(jwt.token_routes().configure()))
-            .service(protected_resource::<User>("/api/v1/me/", "GET").route(web::get().to(me)));
+            .service(protected_resource::<User>("/api/v1/me/", "GET").route(|| web::get().to(me)));
     }
 }
 

@@ -288,7 +288,7 @@ pub fn app(
     App::new()
         .wrap(jwt.middleware())
         .service(web::scope("/api/v1/auth/token").configure(jwt.token_routes().configure()))
-        .service(protected_resource::<User>("/api/v1/me/", "GET").route(web::get().to(me)))
+        .service(protected_resource::<User>("/api/v1/me/", "GET").route(|| web::get().to(me)))
         .route("/optional", web::get().to(optional))
         .route("/maybe", web::get().to(maybe))
         .route("/result", web::get().to(result))
