@@ -8,7 +8,7 @@ use std::time::Duration;
 use jwt_core::Clock;
 
 use crate::admin::{self, TokenInfo, TokenPage, TokenQuery};
-use crate::db::{Database, DbError};
+use crate::db::{Database, DbError, GroupWriter};
 use crate::expiry::{self, CutOff, Revoked, Rules, Scope, Spare};
 use crate::pipeline::{Context, Pipeline};
 use crate::record::{Presented, TokenRecord};
@@ -54,6 +54,8 @@ struct Inner {
     details: Option<Arc<dyn SessionDetailsSource>>,
     revocations: Option<Arc<Revocations>>,
     background: Option<background::Background>,
+    /// Registrations committed in groups (one thread per registry).
+    group: Option<Arc<GroupWriter>>,
 }
 
 impl Drop for Inner {
@@ -63,6 +65,10 @@ impl Drop for Inner {
         }
         if let Some(background) = &self.background {
             background.flush();
+        }
+        // After the background worker, whose registrations it commits.
+        if let Some(group) = &self.group {
+            group.stop();
         }
     }
 }
@@ -95,7 +101,17 @@ impl Registry {
 
     /// Runs the registration pipeline over `context` in one transaction.
     pub fn register(&self, context: Context) -> Result<Context, DbError> {
-        let context = self.inner.pipeline.run(&self.inner.db, context)?;
+        let context = match &self.inner.group {
+            Some(group) => {
+                let pipeline = self.inner.pipeline.clone();
+                group.write(move |conn| {
+                    let mut context = context.clone();
+                    pipeline.run_in(conn, &mut context)?;
+                    Ok(context)
+                })?
+            }
+            None => self.inner.pipeline.run(&self.inner.db, context)?,
+        };
         if let Some(registration) = &context.registration {
             self.after_expiry(&registration.revoked, &[], Reach::Tree);
         }

@@ -13,9 +13,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use diesel::Connection as _;
 use diesel::connection::SimpleConnection;
-use diesel::sql_types::{BigInt, Nullable};
-use diesel::{Connection as _, RunQueryDsl};
 use jwt_core::Clock;
 
 use crate::db::{Database, DatabaseUrl, DbConnection, DbError};
@@ -24,7 +23,6 @@ use crate::expiry::CHANNEL;
 #[cfg(feature = "postgres")]
 use crate::expiry::parse_payload;
 use crate::expiry::{Change, CutOff, Revoked, Rules};
-use crate::token_manager;
 use crate::types::Moment;
 
 mod list;
@@ -34,8 +32,8 @@ mod rounds;
 mod shm;
 mod sqlite_watch;
 
-use list::List;
 pub(crate) use list::Listed;
+use list::{List, load};
 #[cfg(feature = "postgres")]
 use listener::listen;
 use rounds::Rounds;
@@ -87,12 +85,6 @@ enum Freshness {
         stop: Arc<AtomicBool>,
         thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     },
-}
-
-#[derive(diesel::QueryableByName)]
-struct LastSeq {
-    #[diesel(sql_type = Nullable<BigInt>)]
-    seq: Option<i64>,
 }
 
 impl Revocations {
@@ -360,46 +352,4 @@ impl Revocations {
             list.forget_lapsed(now);
         }
     }
-}
-
-/// Loads the whole list from `conn` (one read transaction: on SQLite with
-/// the last log row, so that what follows it is read next).
-fn load(
-    conn: &mut DbConnection,
-    rules: &Rules,
-    now: Moment,
-) -> Result<(List, Option<i64>), DbError> {
-    let horizon = rules.horizon(now);
-    let sqlite = conn.is_sqlite();
-    let (tokens, users, seq) = conn.transaction(|conn| {
-        let tokens = token_manager::revoked(conn, horizon)?;
-        let users = token_manager::cutoffs(conn)?;
-        let seq = if sqlite {
-            diesel::sql_query("SELECT MAX(seq) AS seq FROM jwt_revocation_log")
-                .get_result::<LastSeq>(conn)?
-                .seq
-        } else {
-            None
-        };
-        Ok::<_, DbError>((tokens, users, seq))
-    })?;
-    let mut list = List::default();
-    for (jti, exp) in tokens {
-        list.apply(Change::Token(Revoked {
-            jti,
-            until: exp.plus(rules.leeway),
-        }));
-    }
-    for (user_id, issued_until) in users {
-        list.apply(Change::User(CutOff {
-            user_id,
-            issued_until,
-        }));
-    }
-    tracing::debug!(
-        tokens = list.tokens.len(),
-        users = list.users.len(),
-        "revocation list loaded whole"
-    );
-    Ok((list, seq))
 }

@@ -4,6 +4,7 @@
 mod app_pool;
 mod connection;
 mod error;
+mod group;
 mod migrate;
 mod pool;
 mod transaction;
@@ -11,6 +12,7 @@ mod url;
 
 pub use connection::{DbConnection, MultiBackend, MultiRawValue};
 pub use error::DbError;
+pub(crate) use group::GroupWriter;
 pub use migrate::{Migrations, pending_migrations, run_migrations};
 #[cfg(feature = "sqlite")]
 pub(crate) use pool::SQLITE_BUSY_TIMEOUT;

@@ -11,7 +11,8 @@ use super::{Cleanup, Inner, MIGRATIONS, Registry, RegistryListener};
 use diesel::r2d2::Pool;
 
 use crate::db::{
-    Database, DatabaseUrl, DbError, Manager, Migrations, pending_migrations, run_migrations,
+    Database, DatabaseUrl, DbError, GroupWriter, Manager, Migrations, pending_migrations,
+    run_migrations,
 };
 use crate::expiry::Rules;
 use crate::pipeline::{Pipeline, Step};
@@ -193,6 +194,7 @@ impl RegistryBuilder {
         } else {
             None
         };
+        let group = GroupWriter::start(db.clone());
         let background = if self.settings.registration_parallel {
             let worker = Background::start(self.registration_queue).map_err(|err| {
                 SettingsError::new(
@@ -216,6 +218,7 @@ impl RegistryBuilder {
                 details: self.details,
                 revocations,
                 background,
+                group,
             }),
         };
         Ok((registry, applied))

@@ -4,7 +4,12 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 
-use crate::expiry::{Change, CutOff, Revoked};
+use diesel::sql_types::{BigInt, Nullable};
+use diesel::{Connection as _, RunQueryDsl};
+
+use crate::db::{DbConnection, DbError};
+use crate::expiry::{Change, CutOff, Revoked, Rules};
+use crate::token_manager;
 use crate::types::Moment;
 
 /// What a token's check against the list found.
@@ -94,4 +99,52 @@ impl List {
         }
         Listed::Fine
     }
+}
+
+#[derive(diesel::QueryableByName)]
+struct LastSeq {
+    #[diesel(sql_type = Nullable<BigInt>)]
+    seq: Option<i64>,
+}
+
+/// Loads the whole list from `conn` (one read transaction: on SQLite with
+/// the last log row, so that what follows it is read next).
+pub(super) fn load(
+    conn: &mut DbConnection,
+    rules: &Rules,
+    now: Moment,
+) -> Result<(List, Option<i64>), DbError> {
+    let horizon = rules.horizon(now);
+    let sqlite = conn.is_sqlite();
+    let (tokens, users, seq) = conn.transaction(|conn| {
+        let tokens = token_manager::revoked(conn, horizon)?;
+        let users = token_manager::cutoffs(conn)?;
+        let seq = if sqlite {
+            diesel::sql_query("SELECT MAX(seq) AS seq FROM jwt_revocation_log")
+                .get_result::<LastSeq>(conn)?
+                .seq
+        } else {
+            None
+        };
+        Ok::<_, DbError>((tokens, users, seq))
+    })?;
+    let mut list = List::default();
+    for (jti, exp) in tokens {
+        list.apply(Change::Token(Revoked {
+            jti,
+            until: exp.plus(rules.leeway),
+        }));
+    }
+    for (user_id, issued_until) in users {
+        list.apply(Change::User(CutOff {
+            user_id,
+            issued_until,
+        }));
+    }
+    tracing::debug!(
+        tokens = list.tokens.len(),
+        users = list.users.len(),
+        "revocation list loaded whole"
+    );
+    Ok((list, seq))
 }
