@@ -12,9 +12,11 @@
 //! its own would have been. The effect is that of the same writes run one
 //! after the other in their own transactions, in the queue's order.
 
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 use diesel::Connection as _;
 
@@ -61,6 +63,7 @@ where
 pub(crate) struct GroupWriter {
     queue: Mutex<Option<SyncSender<Box<dyn Job>>>>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    checkpointer: Option<Checkpointer>,
 }
 
 impl GroupWriter {
@@ -68,13 +71,20 @@ impl GroupWriter {
     /// callers write in transactions of their own.
     pub(crate) fn start(db: Database) -> Option<Arc<GroupWriter>> {
         let (queue, jobs) = sync_channel::<Box<dyn Job>>(4 * GROUP);
+        let written = Arc::new(AtomicU64::new(0));
+        let checkpointer = db
+            .url()
+            .is_sqlite()
+            .then(|| Checkpointer::start(db.clone(), Arc::clone(&written)))
+            .flatten();
         let thread = std::thread::Builder::new()
             .name("jwt-group-commit".into())
-            .spawn(move || commit_groups(&db, &jobs));
+            .spawn(move || commit_groups(&db, &jobs, &written));
         match thread {
             Ok(thread) => Some(Arc::new(GroupWriter {
                 queue: Mutex::new(Some(queue)),
                 thread: Mutex::new(Some(thread)),
+                checkpointer,
             })),
             Err(err) => {
                 tracing::error!(error = %err, "cannot start the group-commit thread");
@@ -122,12 +132,110 @@ impl GroupWriter {
         if let Some(thread) = thread {
             let _ = thread.join();
         }
+        if let Some(checkpointer) = &self.checkpointer {
+            checkpointer.stop();
+        }
+    }
+}
+
+/// How often the checkpointer looks whether groups were written.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(50);
+
+/// SQLite: copies the WAL's pages into the database file (a passive
+/// checkpoint: it never waits for a writer or a reader) on a connection and
+/// thread of its own, after groups were written; the group committer's
+/// connection never checkpoints itself.
+struct Checkpointer {
+    stop: Arc<AtomicBool>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Checkpointer {
+    fn start(db: Database, written: Arc<AtomicU64>) -> Option<Checkpointer> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = Arc::clone(&stop);
+        let thread = std::thread::Builder::new()
+            .name("jwt-checkpoint".into())
+            .spawn(move || {
+                let mut conn = None;
+                let mut seen = 0;
+                while !stopping.load(Ordering::SeqCst) {
+                    std::thread::sleep(CHECKPOINT_EVERY);
+                    let now = written.load(Ordering::SeqCst);
+                    if now == seen {
+                        continue;
+                    }
+                    seen = now;
+                    if conn.is_none() {
+                        conn = db.dedicated().ok();
+                    }
+                    if let Some(c) = conn.as_mut()
+                        && let Err(err) = diesel::connection::SimpleConnection::batch_execute(
+                            c,
+                            "PRAGMA wal_checkpoint(PASSIVE);",
+                        )
+                    {
+                        tracing::debug!(error = %err, "checkpoint failed");
+                        conn = None;
+                    }
+                }
+            });
+        match thread {
+            Ok(thread) => Some(Checkpointer {
+                stop,
+                thread: Mutex::new(Some(thread)),
+            }),
+            Err(err) => {
+                tracing::error!(error = %err, "cannot start the checkpoint thread");
+                None
+            }
+        }
+    }
+
+    fn stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let thread = self.thread.lock().ok().and_then(|mut slot| slot.take());
+        if let Some(thread) = thread {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Where a group is written: on SQLite a connection of the committer's
+/// own that leaves checkpoints to the checkpointer thread (a checkpoint
+/// run by the committing connection would hold up every caller waiting
+/// for the next group); on PostgreSQL a connection from the pool.
+struct Writer<'a> {
+    db: &'a Database,
+    own: Option<DbConnection>,
+}
+
+impl Writer<'_> {
+    fn write<T>(
+        &mut self,
+        work: impl FnOnce(&mut DbConnection) -> Result<T, DbError>,
+    ) -> Result<T, DbError> {
+        if self.own.is_none() && self.db.url().is_sqlite() {
+            self.own = self.db.dedicated().ok().and_then(|mut conn| {
+                diesel::connection::SimpleConnection::batch_execute(
+                    &mut conn,
+                    "PRAGMA wal_autocheckpoint = 0;",
+                )
+                .ok()
+                .map(|()| conn)
+            });
+        }
+        match self.own.as_mut() {
+            Some(conn) => self.db.write_on(conn, work),
+            None => self.db.write(work),
+        }
     }
 }
 
 /// The thread: a group of whatever queued up, committed, answered; until
 /// the queue is closed and empty.
-fn commit_groups(db: &Database, jobs: &Receiver<Box<dyn Job>>) {
+fn commit_groups(db: &Database, jobs: &Receiver<Box<dyn Job>>, written: &AtomicU64) {
+    let mut writer = Writer { db, own: None };
     while let Ok(first) = jobs.recv() {
         let mut group = vec![first];
         while group.len() < GROUP {
@@ -137,7 +245,7 @@ fn commit_groups(db: &Database, jobs: &Receiver<Box<dyn Job>>) {
             }
         }
         let mut outcomes = Vec::with_capacity(group.len());
-        let committed = db.write(|conn| {
+        let committed = writer.write(|conn| {
             for job in &mut group {
                 let outcome = run_job(conn, job.as_mut());
                 // A deadlock or serialization failure among the group's
@@ -151,6 +259,7 @@ fn commit_groups(db: &Database, jobs: &Receiver<Box<dyn Job>>) {
             }
             Ok::<_, DbError>(())
         });
+        written.fetch_add(1, Ordering::SeqCst);
         match committed {
             Ok(()) => {
                 for (job, outcome) in group.into_iter().zip(outcomes) {
@@ -161,8 +270,10 @@ fn commit_groups(db: &Database, jobs: &Receiver<Box<dyn Job>>) {
                 // Nothing of the group stayed: each write again, alone,
                 // for its own outcome.
                 tracing::warn!(error = %err, writes = group.len(), "a group commit failed");
+                // A connection of its own that failed is made again.
+                writer.own = None;
                 for mut job in group {
-                    let outcome = db.write(|conn| run_job(conn, job.as_mut()));
+                    let outcome = writer.write(|conn| run_job(conn, job.as_mut()));
                     job.finish(outcome);
                 }
             }

@@ -115,6 +115,36 @@ impl Database {
         super::write_transaction(&mut conn, work)
     }
 
+    /// [`write`](Self::write) on a connection of the caller's own (the
+    /// group committer's), in turn with this pool's writers.
+    pub(crate) fn write_on<T, E>(
+        &self,
+        conn: &mut DbConnection,
+        work: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<diesel::result::Error>,
+    {
+        let _turn = match self.url {
+            DatabaseUrl::Sqlite(_) => self.writers.wait_turn(),
+            DatabaseUrl::Postgres(_) => None,
+        };
+        super::write_transaction(conn, work)
+    }
+
+    /// A connection of its own (not the pool's), set up as the pool's are.
+    pub(crate) fn dedicated(&self) -> Result<DbConnection, DbError> {
+        let manager = Manager::new(&self.url);
+        let unreachable = |err: diesel::r2d2::Error| DbError::unreachable(err.to_string());
+        let mut conn = manager.connect().map_err(unreachable)?;
+        // The journal mode is the pool's business (WAL, or the app's).
+        ConnectionSetup::recommended()
+            .keep_journal_mode()
+            .on_acquire(&mut conn)
+            .map_err(unreachable)?;
+        Ok(conn)
+    }
+
     /// Which database this is.
     pub fn url(&self) -> &DatabaseUrl {
         &self.url
