@@ -2,8 +2,9 @@
 //! correlated subqueries, `UPDATE ... RETURNING` over a subquery), with each
 //! backend's placeholders.
 
-use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
-use diesel::sql_types::{BigInt, Text};
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sql_types::{BigInt, Text, Untyped};
+use diesel::{QueryResult, RunQueryDsl};
 
 use crate::db::{DbConnection, MultiBackend};
 use crate::types::{Moment, RowId, sql};
@@ -89,22 +90,13 @@ impl Statement {
     }
 
     /// The query, ready to run.
-    pub fn query(&self) -> BoxedSqlQuery<'static, MultiBackend, SqlQuery> {
-        let mut query = diesel::sql_query(self.text.clone()).into_boxed::<MultiBackend>();
-        for bind in &self.binds {
-            query = match bind.clone() {
-                Bind::Text(text) => query.bind::<Text, _>(text),
-                Bind::Id(id) => query.bind::<sql::Id, _>(id),
-                Bind::Moment(at) => query.bind::<sql::Moment, _>(at),
-                Bind::Int(n) => query.bind::<BigInt, _>(n),
-            };
-        }
-        query
+    /// The statement to run. Unlike Diesel's `sql_query`, it is prepared
+    /// once per connection and text: the text says where each value goes
+    /// (`?N` / `$N`), and the same text always takes the same types.
+    pub fn query(&self) -> Prepared<'_> {
+        Prepared { statement: self }
     }
 
-    /// `column` one microsecond earlier, in this backend's SQL (the
-    /// force-expiry of a token already past its own `exp`). SQLite stores
-    /// `exp` as whole seconds, so `(second - 1).999999` is exact there.
     pub fn just_before(&self, column: &str) -> String {
         if self.postgres {
             format!("({column} - INTERVAL '1 microsecond')")
@@ -122,6 +114,57 @@ impl Statement {
 /// token's connected component is its tree: walk up to the roots (each step
 /// a primary-key lookup), then down from them (each step an index lookup
 /// on `parent_id`).
+/// A [`Statement`] as a query Diesel may keep prepared: its text with the
+/// placeholders handed to Diesel one by one, so that the connection's
+/// statement cache knows it by text and bind types.
+pub(crate) struct Prepared<'a> {
+    statement: &'a Statement,
+}
+
+impl QueryId for Prepared<'_> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl Query for Prepared<'_> {
+    type SqlType = Untyped;
+}
+
+impl<Conn> RunQueryDsl<Conn> for Prepared<'_> {}
+
+impl QueryFragment<MultiBackend> for Prepared<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, MultiBackend>) -> QueryResult<()> {
+        let text = self.statement.text.as_str();
+        let mut rest = text;
+        while let Some(at) = rest.find(['?', '$']) {
+            let digits = rest[at + 1..]
+                .find(|c: char| !c.is_ascii_digit())
+                .map_or(rest.len() - at - 1, |end| end);
+            let Some(bind) = rest[at + 1..at + 1 + digits]
+                .parse::<usize>()
+                .ok()
+                .and_then(|n| n.checked_sub(1))
+                .and_then(|n| self.statement.binds.get(n))
+            else {
+                // Not a placeholder of ours: plain text.
+                out.push_sql(&rest[..=at]);
+                rest = &rest[at + 1..];
+                continue;
+            };
+            out.push_sql(&rest[..at]);
+            match bind {
+                Bind::Text(text) => out.push_bind_param::<Text, _>(text)?,
+                Bind::Id(id) => out.push_bind_param::<sql::Id, _>(id)?,
+                Bind::Moment(at) => out.push_bind_param::<sql::Moment, _>(at)?,
+                Bind::Int(n) => out.push_bind_param::<BigInt, _>(n)?,
+            }
+            rest = &rest[at + 1 + digits..];
+        }
+        out.push_sql(rest);
+        Ok(())
+    }
+}
+
 #[cfg(any(test, feature = "testing"))]
 pub(crate) fn tree_cte(start: &str) -> String {
     format!(
