@@ -95,12 +95,35 @@ impl<U: 'static> LazyCaller<U> {
         Ok(token)
     }
 
-    /// The verified token, resolved once.
+    /// The verified token, resolved once (or taken from the caller, once
+    /// resolved).
     async fn verified_token(&self, req: &HttpRequest) -> Resolved<Token> {
+        if self.token.get().is_none()
+            && let Some(Ok(Some(caller))) = self.caller.get()
+        {
+            return Ok(Some(caller.token().clone()));
+        }
         self.token
             .get_or_init(|| self.resolver.token(req))
             .await
             .clone()
+    }
+
+    /// The verified token for [`caller`](Self::caller), by value: resolved
+    /// here without a copy kept when nothing asked for it before (the
+    /// caller keeps it); a refusal is kept.
+    async fn token_for_caller(&self, req: &HttpRequest) -> Resolved<Token> {
+        if let Some(resolved) = self.token.get() {
+            return resolved.clone();
+        }
+        match self.resolver.token(req).await {
+            Ok(Some(token)) => Ok(Some(token)),
+            refused => {
+                // Fresh cell, or one a concurrent call filled the same way.
+                let _ = self.token.set(refused.clone());
+                refused
+            }
+        }
     }
 
     fn csrf(&self, req: &HttpRequest) -> Result<(), Fault> {
@@ -115,7 +138,7 @@ impl<U: 'static> LazyCaller<U> {
     pub(crate) async fn caller(&self, req: &HttpRequest) -> Resolved<Rc<Caller<U>>> {
         self.caller
             .get_or_init(|| async {
-                match self.verified_token(req).await? {
+                match self.token_for_caller(req).await? {
                     None => Ok(None),
                     Some(token) => self
                         .resolver
