@@ -7,6 +7,7 @@
 #   BACKEND=postgres DATABASE_URL=postgres://postgres@127.0.0.1/test tools/bench-http.sh
 #   ALG=EdDSA tools/bench-http.sh                # tokens signed with EdDSA (or RS256, ES256)
 #   PEER_URL=http://127.0.0.1:8765 tools/bench-http.sh   # and a running Django package
+#   tools/bench-http.sh --scale                  # 1 000 000 tokens, 100 000 revoked, preloaded
 #
 # Settings: DUR (10s), THREADS (2), CONNS (32), ROUNDS (3), LOGINS (1000).
 #
@@ -26,7 +27,10 @@ CONNS=${CONNS:-32}
 ROUNDS=${ROUNDS:-3}
 LOGINS=${LOGINS:-1000}
 PEER_URL=${PEER_URL:-}
+SCALE=0
+[ "${1:-}" = --scale ] && SCALE=1
 source tools/bench-lib.sh
+source tools/bench-preload.sh
 
 baseline_bin=
 if [ "$ALG" = HS256 ]; then
@@ -34,6 +38,15 @@ if [ "$ALG" = HS256 ]; then
   baseline_bin=$PWD/target/release/baseline-app
 fi
 
+scale_note=
+if [ "$SCALE" = 1 ]; then
+  # Migrations first (the server's start runs them), then the rows, then
+  # the server that loads them.
+  start_server
+  stop_server
+  preload
+  scale_note=", preloaded: $SCALE_TOKENS tokens, $SCALE_REVOKED of them force-expired"
+fi
 start_server
 ours=$base
 our_pid=$server_pid
@@ -120,7 +133,7 @@ done
 rss_mb=$(awk '/^VmHWM:/ {printf "%.0f", $2 / 1024}' "/proc/$our_pid/status")
 
 echo
-echo "wrk -t$THREADS -c$CONNS -d$DUR, best of $ROUNDS rounds, $BACKEND, $ALG, $LOGINS logins for refresh, $(nproc) cores, $(date -u +%Y-%m-%d)"
+echo "wrk -t$THREADS -c$CONNS -d$DUR, best of $ROUNDS rounds, $BACKEND, $ALG, $LOGINS logins for refresh$scale_note, $(nproc) cores, $(date -u +%Y-%m-%d)"
 echo
 refresh_gate=3000
 [ "$BACKEND" = postgres ] && refresh_gate=1500
