@@ -17,7 +17,9 @@ use diesel::Connection as _;
 use diesel::connection::SimpleConnection;
 use jwt_core::Clock;
 
-use crate::db::{Database, DatabaseUrl, DbConnection, DbError};
+#[cfg(feature = "sqlite")]
+use crate::db::DbConnection;
+use crate::db::{Database, DatabaseUrl, DbError};
 #[cfg(feature = "postgres")]
 use crate::expiry::CHANNEL;
 #[cfg(feature = "postgres")]
@@ -28,8 +30,11 @@ use crate::types::Moment;
 mod list;
 #[cfg(feature = "postgres")]
 mod listener;
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 mod rounds;
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 mod shm;
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 mod sqlite_watch;
 
 pub(crate) use list::Listed;
@@ -38,6 +43,7 @@ use list::{List, load};
 use listener::listen;
 use rounds::Rounds;
 use shm::ShmWatch;
+#[cfg(feature = "sqlite")]
 use sqlite_watch::{SqliteWatch, data_version};
 
 /// How often the PostgreSQL listener looks for notifications, and how long
@@ -80,6 +86,7 @@ enum Freshness {
     },
     /// PostgreSQL: a thread that `LISTEN`s; `healthy` is false while it
     /// cannot reach the database.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     Postgres {
         healthy: Arc<AtomicBool>,
         stop: Arc<AtomicBool>,

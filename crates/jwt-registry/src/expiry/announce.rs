@@ -214,6 +214,7 @@ pub(crate) fn parse_payload(payload: &str) -> Vec<Change> {
 }
 
 #[derive(diesel::QueryableByName)]
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 pub(crate) struct LogRow {
     #[diesel(sql_type = BigInt)]
     pub seq: i64,
@@ -227,6 +228,7 @@ pub(crate) struct LogRow {
     pub until: Moment,
 }
 
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
 impl LogRow {
     pub fn change(self) -> Change {
         match (self.jti, self.user_id, self.issued_until) {
