@@ -185,6 +185,7 @@ impl<U: Clone> UserCache<U> {
     }
 
     /// Starts serving: something now tells the cache of every change.
+    #[cfg(any(feature = "registry", test))]
     pub(crate) fn serve(&self) {
         self.inner.serving.store(true, Ordering::SeqCst);
     }
