@@ -66,7 +66,11 @@ impl Context {
 }
 
 /// One step of the pipeline. It runs inside the registration's transaction
-/// and fails it by returning an error.
+/// and fails it by returning an error. On SQLite that transaction is a
+/// savepoint of a group's (registrations that queued up together commit
+/// at once): a step must not begin or end transactions itself, nor wait
+/// for another write of this process, and may run twice (after a
+/// conflict).
 pub trait Step: Send + Sync + 'static {
     /// The name the `pipeline` setting uses.
     fn name(&self) -> &str;
