@@ -9,6 +9,8 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::test;
 use common::{NOW, PASSWORD, TestStore, call, get_with_token, post_json};
@@ -49,18 +51,27 @@ fn cached_app(db: &TestDatabase, revocation: Revocation) -> (JwtAuth<TestStore>,
     (jwt, store)
 }
 
+/// alice logs in: her access token.
+async fn alice_access<S, B>(app: &S) -> String
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let pair = call(
+        app,
+        post_json(OBTAIN, json!({"username": "alice", "password": PASSWORD})),
+    )
+    .await
+    .body;
+    pair["access"].as_str().unwrap().to_owned()
+}
+
 #[actix_web::test]
 async fn a_cached_user_is_read_again_once_another_process_announces_its_change() {
     for db in databases("user_cache") {
         let (jwt, store) = cached_app(&db, Revocation::Cached);
         let app = test::init_service(common::app(jwt)).await;
-        let pair = call(
-            &app,
-            post_json(OBTAIN, json!({"username": "alice", "password": PASSWORD})),
-        )
-        .await
-        .body;
-        let access = pair["access"].as_str().unwrap().to_owned();
+        let access = alice_access(&app).await;
         for _ in 0..3 {
             let answer = call(&app, get_with_token(ME, &access)).await;
             assert_eq!(answer.status, StatusCode::OK, "{}", db.name);
@@ -108,13 +119,7 @@ async fn a_registry_that_cannot_tell_of_changes_leaves_the_cache_unused() {
         let (jwt, store) = cached_app(&db, Revocation::Strict);
         assert!(!store.cache.as_ref().unwrap().is_serving());
         let app = test::init_service(common::app(jwt)).await;
-        let pair = call(
-            &app,
-            post_json(OBTAIN, json!({"username": "alice", "password": PASSWORD})),
-        )
-        .await
-        .body;
-        let access = pair["access"].as_str().unwrap().to_owned();
+        let access = alice_access(&app).await;
         call(&app, get_with_token(ME, &access)).await;
         store.set_active(1, false);
         let answer = call(&app, get_with_token(ME, &access)).await;
