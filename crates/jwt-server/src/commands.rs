@@ -154,6 +154,9 @@ fn read_password() -> Result<String, CliError> {
     Ok(input)
 }
 
+/// Blocking threads per worker (see `serve`).
+const BLOCKING_THREADS: usize = 32;
+
 pub fn user_deactivate(settings: &Settings, name: &str) -> Result<(), CliError> {
     let (registry, _) = open_registry(settings, false)?;
     if Users::new(registry.database().clone()).deactivate(name)? {
@@ -304,6 +307,12 @@ pub fn serve(mut settings: Settings, bind: Option<String>) -> Result<(), CliErro
     let address = listener.local_addr().map_err(CliError::failure)?;
     let server = actix_web::HttpServer::new(move || app(jwt.clone(), db.clone()))
         .shutdown_timeout(10)
+        // Blocking threads wait on the database (registrations wait for
+        // their group's commit) or hash a password (never more than the
+        // password slots): 32 a worker covers the harness's 32 connections
+        // on one worker, where actix's default allows 512 threads, each
+        // with a malloc arena of its own once it ran.
+        .worker_max_blocking_threads(BLOCKING_THREADS)
         .listen(listener)
         .map_err(|err| CliError::failure(format!("cannot listen on {bind}: {err}")))?;
     {
