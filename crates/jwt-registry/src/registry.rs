@@ -48,7 +48,8 @@ struct Inner {
     clock: Arc<dyn Clock>,
     settings: RegistrySettings,
     rules: Rules,
-    pipeline: Pipeline,
+    /// Shared with the group committer's jobs.
+    pipeline: Arc<Pipeline>,
     listeners: Vec<Arc<dyn RegistryListener>>,
     cleanups: Vec<Arc<dyn Cleanup>>,
     details: Option<Arc<dyn SessionDetailsSource>>,
@@ -99,11 +100,12 @@ impl Registry {
         Moment::from_system_time(self.inner.clock.now())
     }
 
-    /// Runs the registration pipeline over `context` in one transaction.
+    /// Runs the registration pipeline over `context` in one transaction (on
+    /// SQLite a savepoint of a group's, answered after the group commits).
     pub fn register(&self, context: Context) -> Result<Context, DbError> {
         let context = match &self.inner.group {
             Some(group) => {
-                let pipeline = self.inner.pipeline.clone();
+                let pipeline = Arc::clone(&self.inner.pipeline);
                 group.write(move |conn| {
                     let mut context = context.clone();
                     pipeline.run_in(conn, &mut context)?;

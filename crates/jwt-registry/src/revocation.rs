@@ -3,7 +3,9 @@
 //! changed — from this process at once, from others through the database —
 //! and never reloads whole on a change: on SQLite it reads the new rows of
 //! `jwt_revocation_log` when `PRAGMA data_version` says another connection
-//! committed; on PostgreSQL a thread `LISTEN`s and applies each
+//! committed, in freshness rounds shared by the waiting requests
+//! (`rounds`), and no round is needed while the WAL-index header shows no
+//! commit since the last (`shm`); on PostgreSQL a thread `LISTEN`s and applies each
 //! notification's payload. Entries are forgotten once verification would
 //! refuse their token anyway (`exp + leeway`).
 
@@ -13,12 +15,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+#[cfg(feature = "postgres")]
 use diesel::Connection as _;
+#[cfg(feature = "postgres")]
 use diesel::connection::SimpleConnection;
 use jwt_core::Clock;
 
-#[cfg(feature = "sqlite")]
-use crate::db::DbConnection;
 use crate::db::{Database, DatabaseUrl, DbError};
 #[cfg(feature = "postgres")]
 use crate::expiry::CHANNEL;
@@ -105,10 +107,7 @@ impl Revocations {
         match db.url() {
             #[cfg(feature = "sqlite")]
             DatabaseUrl::Sqlite(path) => {
-                let mut conn = diesel::SqliteConnection::establish(path)
-                    .map(DbConnection::Sqlite)
-                    .map_err(|err| DbError::unreachable(err.to_string()))?;
-                conn.batch_execute(crate::db::SQLITE_BUSY_TIMEOUT)?;
+                let mut conn = db.dedicated()?;
                 let shm = ShmWatch::open(path).map(Arc::new);
                 let seen = shm.as_ref().and_then(|shm| shm.state());
                 let version = data_version(&mut conn)?;
@@ -125,22 +124,10 @@ impl Revocations {
                 Ok(Arc::new_cyclic(|weak: &std::sync::Weak<Revocations>| {
                     let weak = weak.clone();
                     let rounds = Rounds::start(move || {
-                        let Some(revocations) = weak.upgrade() else {
-                            return false;
-                        };
-                        let now = Moment::from_system_time(clock.now());
-                        let seen = vouching.as_ref().and_then(|shm| shm.state());
-                        let looked = revocations.look(&mut watch, now);
-                        if let Some(shm) = &vouching {
-                            shm.vouch(looked.is_ok().then_some(seen).flatten());
-                        }
-                        match looked {
-                            Ok(()) => true,
-                            Err(err) => {
-                                tracing::warn!(error = %err, "the SQLite freshness check failed");
-                                false
-                            }
-                        }
+                        weak.upgrade().is_some_and(|revocations| {
+                            let now = Moment::from_system_time(clock.now());
+                            revocations.round(&mut watch, vouching.as_deref(), now)
+                        })
                     });
                     Revocations::new(list, rules, Freshness::Sqlite { rounds, shm })
                 }))
@@ -262,19 +249,19 @@ impl Revocations {
 
     /// Whether the token is refused, once the list holds every change
     /// committed before this call: on SQLite after waiting (without
-    /// blocking) for a freshness round that began after it; on PostgreSQL
-    /// at once (the listener keeps the list). The user watchers have heard
-    /// of those changes too by then.
+    /// blocking) for a freshness round that began after it, unless nothing
+    /// was committed since the last; on PostgreSQL at once (the listener
+    /// keeps the list). The user watchers have heard of those changes too
+    /// by then.
     pub(crate) async fn check_fresh(
         &self,
         jti: &str,
         user_id: Option<&str>,
         issued_at: Option<i64>,
     ) -> Result<Listed, DbError> {
-        let healthy = match &self.freshness {
-            Freshness::Sqlite { shm: Some(shm), .. } if shm.unchanged() => true,
-            Freshness::Sqlite { rounds, .. } => rounds.fresh().await,
-            Freshness::Postgres { healthy, .. } => healthy.load(Ordering::SeqCst),
+        let healthy = match self.fresh_now() {
+            Ok(healthy) => healthy,
+            Err(rounds) => rounds.fresh().await,
         };
         self.answer(healthy, jti, user_id, issued_at)
     }
@@ -286,12 +273,18 @@ impl Revocations {
         user_id: Option<&str>,
         issued_at: Option<i64>,
     ) -> Result<Listed, DbError> {
-        let healthy = match &self.freshness {
-            Freshness::Sqlite { shm: Some(shm), .. } if shm.unchanged() => true,
-            Freshness::Sqlite { rounds, .. } => rounds.wait(),
-            Freshness::Postgres { healthy, .. } => healthy.load(Ordering::SeqCst),
-        };
+        let healthy = self.fresh_now().unwrap_or_else(Rounds::wait);
         self.answer(healthy, jti, user_id, issued_at)
+    }
+
+    /// Whether the list is known fresh (and healthy) without waiting; the
+    /// rounds to wait for otherwise.
+    fn fresh_now(&self) -> Result<bool, &Rounds> {
+        match &self.freshness {
+            Freshness::Sqlite { shm: Some(shm), .. } if shm.unchanged() => Ok(true),
+            Freshness::Sqlite { rounds, .. } => Err(rounds),
+            Freshness::Postgres { healthy, .. } => Ok(healthy.load(Ordering::SeqCst)),
+        }
     }
 
     fn answer(

@@ -14,8 +14,6 @@ pub use connection::{DbConnection, MultiBackend, MultiRawValue};
 pub use error::DbError;
 pub(crate) use group::GroupWriter;
 pub use migrate::{Migrations, pending_migrations, run_migrations};
-#[cfg(feature = "sqlite")]
-pub(crate) use pool::SQLITE_BUSY_TIMEOUT;
 pub use pool::{Connection, ConnectionSetup, Database, Manager};
 pub use transaction::write_transaction;
 pub use url::DatabaseUrl;

@@ -245,7 +245,7 @@ impl ConnectionSetup {
 
 /// Every SQLite connection of ours waits up to 5 s for another writer
 /// instead of failing at once (set first: the other pragmas may wait too).
-pub(crate) const SQLITE_BUSY_TIMEOUT: &str = "PRAGMA busy_timeout = 5000;";
+const SQLITE_BUSY_TIMEOUT: &str = "PRAGMA busy_timeout = 5000;";
 
 impl CustomizeConnection<DbConnection, diesel::r2d2::Error> for ConnectionSetup {
     fn on_acquire(&self, conn: &mut DbConnection) -> Result<(), diesel::r2d2::Error> {

@@ -33,70 +33,39 @@ pub(crate) fn announce(
     users: &[CutOff],
     now: Moment,
 ) -> Result<(), DbError> {
-    if tokens.is_empty() && users.is_empty() {
-        return Ok(());
-    }
-    if conn.is_postgres() {
-        return notify(conn, &payloads(tokens, users));
-    }
-    // A cut-off never lapses by itself: its log row lives as long as a
-    // refresh token may (the archiver keeps the newest row anyway).
-    let user_until = now.plus(Duration::from_secs(366 * 24 * 3600));
-    let mut rows: Vec<LogEntry<'_>> = tokens.iter().map(LogEntry::Token).collect();
-    rows.extend(users.iter().map(LogEntry::User));
-    for chunk in rows.chunks(LOG_CHUNK) {
-        let mut sql = Statement::new(conn);
-        let mut values = Vec::with_capacity(chunk.len());
-        for entry in chunk {
-            values.push(match entry {
-                LogEntry::Token(token) => format!(
-                    "({}, NULL, NULL, {})",
-                    sql.bind(token.jti.as_str()),
-                    sql.bind(token.until)
-                ),
-                LogEntry::User(cut) => format!(
-                    "(NULL, {}, {}, {})",
-                    sql.bind(cut.user_id.as_str()),
-                    sql.bind(cut.issued_until),
-                    sql.bind(user_until)
-                ),
-            });
-        }
-        sql.push(&format!(
-            "INSERT INTO jwt_revocation_log (jti, user_id, issued_until, until) VALUES {}",
-            values.join(", ")
-        ));
-        sql.query().execute(conn)?;
-    }
-    Ok(())
+    publish(conn, &entries(tokens, users), now)
 }
 
-/// How long a user change's log row is kept (SQLite): a process that
-/// looks later than this finds a gap and reloads.
-const USER_CHANGE_KEPT: Duration = Duration::from_secs(24 * 3600);
-
 /// Tells every process's registry that these users changed, in the
-/// transaction that changed them: on PostgreSQL in `NOTIFY` payloads, on
-/// SQLite as rows of `jwt_revocation_log`. Their user caches forget them.
+/// transaction that changed them, the same way. Their user caches forget
+/// them.
 pub(crate) fn announce_user_changes(
     conn: &mut DbConnection,
     user_ids: &[&str],
     now: Moment,
 ) -> Result<(), DbError> {
-    if user_ids.is_empty() {
+    let entries: Vec<LogEntry<'_>> = user_ids.iter().map(|id| LogEntry::Changed(id)).collect();
+    publish(conn, &entries, now)
+}
+
+/// Writes `entries` where the other processes read them.
+fn publish(conn: &mut DbConnection, entries: &[LogEntry<'_>], now: Moment) -> Result<(), DbError> {
+    if entries.is_empty() {
         return Ok(());
     }
     if conn.is_postgres() {
-        let entries = user_ids.iter().map(|id| serde_json::json!(["c", id]));
-        return notify(conn, &chunk_payloads(entries));
+        for payload in chunk_payloads(entries.iter().map(LogEntry::payload)) {
+            diesel::sql_query("SELECT pg_notify($1, $2)")
+                .into_boxed::<crate::db::MultiBackend>()
+                .bind::<Text, _>(CHANNEL)
+                .bind::<Text, _>(payload)
+                .execute(conn)?;
+        }
+        return Ok(());
     }
-    let until = now.plus(USER_CHANGE_KEPT);
-    for chunk in user_ids.chunks(LOG_CHUNK) {
+    for chunk in entries.chunks(LOG_CHUNK) {
         let mut sql = Statement::new(conn);
-        let values: Vec<String> = chunk
-            .iter()
-            .map(|id| format!("(NULL, {}, NULL, {})", sql.bind(*id), sql.bind(until)))
-            .collect();
+        let values: Vec<String> = chunk.iter().map(|entry| entry.row(&mut sql, now)).collect();
         sql.push(&format!(
             "INSERT INTO jwt_revocation_log (jti, user_id, issued_until, until) VALUES {}",
             values.join(", ")
@@ -106,21 +75,61 @@ pub(crate) fn announce_user_changes(
     Ok(())
 }
 
-fn notify(conn: &mut DbConnection, payloads: &[String]) -> Result<(), DbError> {
-    for payload in payloads {
-        diesel::sql_query("SELECT pg_notify($1, $2)")
-            .into_boxed::<crate::db::MultiBackend>()
-            .bind::<Text, _>(CHANNEL)
-            .bind::<Text, _>(payload)
-            .execute(conn)?;
-    }
-    Ok(())
-}
+/// A cut-off never lapses by itself: its log row lives as long as a
+/// refresh token may (the archiver keeps the newest row anyway).
+const CUT_OFF_KEPT: Duration = Duration::from_secs(366 * 24 * 3600);
 
-/// A row of the SQLite revocation log.
+/// How long a user change's log row is kept (SQLite): a process that
+/// looks later than this finds a gap and reloads.
+const USER_CHANGE_KEPT: Duration = Duration::from_secs(24 * 3600);
+
+/// One announced change, as a log row or a payload entry.
 enum LogEntry<'a> {
     Token(&'a Revoked),
     User(&'a CutOff),
+    Changed(&'a str),
+}
+
+impl LogEntry<'_> {
+    /// The `VALUES` tuple of its `jwt_revocation_log` row (SQLite).
+    fn row(&self, sql: &mut Statement, now: Moment) -> String {
+        match self {
+            LogEntry::Token(token) => format!(
+                "({}, NULL, NULL, {})",
+                sql.bind(token.jti.as_str()),
+                sql.bind(token.until)
+            ),
+            LogEntry::User(cut) => format!(
+                "(NULL, {}, {}, {})",
+                sql.bind(cut.user_id.as_str()),
+                sql.bind(cut.issued_until),
+                sql.bind(now.plus(CUT_OFF_KEPT))
+            ),
+            LogEntry::Changed(user) => format!(
+                "(NULL, {}, NULL, {})",
+                sql.bind(*user),
+                sql.bind(now.plus(USER_CHANGE_KEPT))
+            ),
+        }
+    }
+
+    /// Its entry in a `NOTIFY` payload (PostgreSQL): `["t", jti,
+    /// until_micros]`, `["u", user_id, issued_until]` or `["c", user_id]`.
+    fn payload(&self) -> serde_json::Value {
+        match self {
+            LogEntry::Token(token) => {
+                serde_json::json!(["t", token.jti, token.until.0.timestamp_micros()])
+            }
+            LogEntry::User(cut) => serde_json::json!(["u", cut.user_id, cut.issued_until]),
+            LogEntry::Changed(user) => serde_json::json!(["c", user]),
+        }
+    }
+}
+
+fn entries<'a>(tokens: &'a [Revoked], users: &'a [CutOff]) -> Vec<LogEntry<'a>> {
+    let mut entries: Vec<LogEntry<'_>> = tokens.iter().map(LogEntry::Token).collect();
+    entries.extend(users.iter().map(LogEntry::User));
+    entries
 }
 
 /// One change of a revocation list, as carried between processes.
@@ -134,20 +143,11 @@ pub(crate) enum Change {
     Reload,
 }
 
-/// The payloads of the notifications announcing `tokens` and `users`: JSON
-/// arrays of `["t", jti, until_micros]` and `["u", user_id, issued_until]`,
-/// each under [`PAYLOAD_BYTES`]. A user change is `["c", user_id]`.
-pub(crate) fn payloads(tokens: &[Revoked], users: &[CutOff]) -> Vec<String> {
-    chunk_payloads(
-        tokens
-            .iter()
-            .map(|token| serde_json::json!(["t", token.jti, token.until.0.timestamp_micros()]))
-            .chain(
-                users
-                    .iter()
-                    .map(|cut| serde_json::json!(["u", cut.user_id, cut.issued_until])),
-            ),
-    )
+/// The payloads of the notifications announcing `tokens` and `users`,
+/// each under [`PAYLOAD_BYTES`].
+#[cfg(test)]
+fn payloads(tokens: &[Revoked], users: &[CutOff]) -> Vec<String> {
+    chunk_payloads(entries(tokens, users).iter().map(LogEntry::payload))
 }
 
 /// `entries` in JSON arrays under [`PAYLOAD_BYTES`] each; one too big to

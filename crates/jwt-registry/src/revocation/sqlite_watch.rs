@@ -4,6 +4,7 @@
 use diesel::RunQueryDsl;
 use diesel::sql_types::BigInt;
 
+use super::shm::ShmWatch;
 use super::{Revocations, load};
 use crate::db::{DbConnection, DbError};
 use crate::expiry::{Change, LogRow};
@@ -33,6 +34,29 @@ pub(super) fn data_version(conn: &mut DbConnection) -> Result<i64, DbError> {
 const LOG_PAGE: i64 = 10_000;
 
 impl Revocations {
+    /// One freshness round: looks, and on success vouches for the WAL-index
+    /// header read before the look; `false` when the database could not be
+    /// read (logged).
+    pub(super) fn round(
+        &self,
+        watch: &mut SqliteWatch,
+        shm: Option<&ShmWatch>,
+        now: Moment,
+    ) -> bool {
+        let seen = shm.and_then(ShmWatch::state);
+        let looked = self.look(watch, now);
+        if let Some(shm) = shm {
+            shm.vouch(looked.is_ok().then_some(seen).flatten());
+        }
+        match looked {
+            Ok(()) => true,
+            Err(err) => {
+                tracing::warn!(error = %err, "the SQLite freshness check failed");
+                false
+            }
+        }
+    }
+
     /// One SQLite round: when another connection committed since the last
     /// look, applies the log rows written since.
     pub(super) fn look(&self, watch: &mut SqliteWatch, now: Moment) -> Result<(), DbError> {
