@@ -4,9 +4,7 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
-use common::{Minter, NOW, backends, settings};
+use common::{Minter, NOW, backends, seen_in_time, settings};
 use jwt_core::ManualClock;
 use jwt_registry::{Context, POSTGRES_DELAY, Presented, Registry, Revocation, Verdict};
 
@@ -55,27 +53,12 @@ fn an_expiry_made_elsewhere_is_seen() {
             .expire_jti(refresh.jti(), jwt_registry::Reach::Tree)
             .unwrap()
             .unwrap();
-        let started = Instant::now();
-        let limit = if backend.name == "sqlite" {
-            Duration::ZERO
-        } else {
-            POSTGRES_DELAY * 10
-        };
-        loop {
-            let status = server
+        seen_in_time(&backend, "the expiry made elsewhere", || {
+            server
                 .verdict(&Presented::jti(access.jti()), jwt_registry::Need::Refusal)
-                .unwrap();
-            if status == Verdict::ForceExpired {
-                break;
-            }
-            assert!(
-                started.elapsed() <= limit,
-                "{}: still {status:?} after {:?}",
-                backend.name,
-                started.elapsed()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+                .unwrap()
+                == Verdict::ForceExpired
+        });
         // Its own expiries are seen at once too.
         let (other, _) = minter.login(1);
         server
@@ -168,16 +151,9 @@ fn the_in_memory_admission_sees_what_was_committed_before_it() {
             .expire_jti(refresh.jti(), jwt_registry::Reach::Tree)
             .unwrap()
             .unwrap();
-        let started = Instant::now();
-        while admit().unwrap().unwrap() != Admission::Refused {
-            assert!(
-                backend.name != "sqlite" && started.elapsed() < POSTGRES_DELAY * 10,
-                "{}: still admitted after {:?}",
-                backend.name,
-                started.elapsed()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        seen_in_time(&backend, "refused", || {
+            admit().unwrap().unwrap() == Admission::Refused
+        });
         assert_eq!(
             server.admit(&presented, Gate::Protected).unwrap(),
             Admission::Refused,
@@ -215,24 +191,13 @@ fn user_changes_announced_elsewhere_reach_the_watchers() {
             .database()
             .write(|conn| jwt_registry::announce_user_changes(conn, &["42", "bob"]))
             .unwrap();
-        let started = Instant::now();
         let presented = Presented::jti("any");
-        loop {
+        seen_in_time(&backend, "both changes heard", || {
             block_on(server.admit_in_memory(&presented, Gate::Protected))
                 .unwrap()
                 .unwrap();
-            if heard.lock().unwrap().len() >= 2 {
-                break;
-            }
-            assert!(
-                backend.name != "sqlite" && started.elapsed() < POSTGRES_DELAY * 10,
-                "{}: heard {:?} after {:?}",
-                backend.name,
-                heard.lock().unwrap(),
-                started.elapsed()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+            heard.lock().unwrap().len() >= 2
+        });
         assert_eq!(*heard.lock().unwrap(), ["42", "bob"], "{}", backend.name);
 
         // A transaction that rolls back announces nothing.

@@ -9,6 +9,22 @@ pub use jwt_registry::testing::{TestDatabase as Backend, databases as backends};
 
 pub const NOW: i64 = 1_793_491_200;
 
+/// Asks `seen` until it says yes: on SQLite at the first asking (a change
+/// made elsewhere is seen at the next check), on PostgreSQL within ten
+/// listener delays.
+pub fn seen_in_time(backend: &Backend, what: &str, mut seen: impl FnMut() -> bool) {
+    let started = std::time::Instant::now();
+    while !seen() {
+        assert!(
+            backend.name != "sqlite" && started.elapsed() < jwt_registry::POSTGRES_DELAY * 10,
+            "{}: {what}, still not after {:?}",
+            backend.name,
+            started.elapsed()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 pub fn settings(backend: &Backend) -> RegistrySettings {
     RegistrySettings {
         database_url: backend.url.clone(),
