@@ -78,7 +78,8 @@ pub(super) fn find_named(
 /// locked ([`expiry::lock`]) and read again after the lock: a force-expiry
 /// of one of them either finished before (and is seen) or waits for this
 /// registration (and sees its rows). One statement on SQLite, three (two
-/// reads and the lock) on PostgreSQL when a stored token is named.
+/// reads and the lock) on PostgreSQL when a stored token is named; the
+/// read before the lock only finds the logins, so it counts nothing.
 pub(super) fn find_locked(
     conn: &mut DbConnection,
     jtis: &[&str],
@@ -86,13 +87,13 @@ pub(super) fn find_locked(
     rules: &Rules,
     now: Moment,
 ) -> Result<Vec<Found>, DbError> {
+    if !conn.is_postgres() {
+        return find_named(conn, jtis, count_live, rules, now);
+    }
     let mut locked: Vec<i64> = Vec::new();
     // Bounded: a row moves to another login only by a re-link.
     for _ in 0..3 {
-        let found = find_named(conn, jtis, count_live, rules, now)?;
-        if !conn.is_postgres() {
-            return Ok(found);
-        }
+        let found = find_named(conn, jtis, count_live && !locked.is_empty(), rules, now)?;
         let keys: Vec<i64> = found
             .iter()
             .map(|row| expiry::login_key(row.root_id.unwrap_or(row.id)))
