@@ -29,6 +29,39 @@ pub(crate) use registration::{connect_user, register};
 /// Rows per `INSERT`: 12 columns each stays under SQLite's 32 766 binds.
 pub(crate) const INSERT_CHUNK: usize = 1_000;
 
+/// Inserts `$rows` (a slice) into `$table`, doing nothing on a conflict
+/// over `$target`, and adds how many rows were new to `$inserted`. One
+/// statement for up to three rows (a login's or a refresh's) through a
+/// fixed-size array, which Diesel keeps prepared per connection (a
+/// statement of a `Vec`'s rows is prepared anew each time); chunks of
+/// [`INSERT_CHUNK`] beyond.
+macro_rules! insert_rows {
+    ($conn:expr, $table:expr, $target:expr, $rows:expr, $inserted:ident) => {{
+        let rows = $rows;
+        macro_rules! insert {
+                ($values:expr) => {
+                    $inserted += crate::on_backend!($conn, c => diesel::insert_into($table)
+                        .values($values)
+                        .on_conflict($target)
+                        .do_nothing()
+                        .execute(c))?
+                };
+            }
+        if let Ok(one) = <&[_; 1]>::try_from(rows) {
+            insert!(one);
+        } else if let Ok(two) = <&[_; 2]>::try_from(rows) {
+            insert!(two);
+        } else if let Ok(three) = <&[_; 3]>::try_from(rows) {
+            insert!(three);
+        } else {
+            for chunk in rows.chunks(crate::token_manager::INSERT_CHUNK) {
+                insert!(chunk);
+            }
+        }
+    }};
+}
+pub(crate) use insert_rows;
+
 /// The registry's word on a presented token (compare [`TokenState`],
 /// the state of a stored row as the admin API lists it).
 ///

@@ -7,9 +7,9 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use diesel::prelude::*;
 
-use super::INSERT_CHUNK;
 use super::logins::{cap_access_tokens, relink};
 use super::stored::{Named, find_locked};
+use super::{INSERT_CHUNK, insert_rows};
 use crate::db::{DbConnection, DbError};
 use crate::expiry::{self, Revoked, Rules};
 use crate::models::{NewConnection, NewToken};
@@ -198,15 +198,7 @@ pub(crate) fn register(
         })
         .collect();
     let mut inserted = 0;
-    // One statement for a login's few tokens; chunks keep huge batches
-    // under SQLite's limit of bind parameters.
-    for chunk in rows.chunks(INSERT_CHUNK) {
-        inserted += crate::on_backend!(conn, c => diesel::insert_into(jwt_token::table)
-            .values(chunk)
-            .on_conflict(jwt_token::jti)
-            .do_nothing()
-            .execute(c))?;
-    }
+    insert_rows!(conn, jwt_token::table, jwt_token::jti, &rows[..], inserted);
     if inserted != rows.len() {
         return Err(DbError::Conflict);
     }
@@ -317,13 +309,16 @@ pub(crate) fn connect_user(
         })
         .collect();
     let mut inserted = 0;
-    for chunk in rows.chunks(INSERT_CHUNK) {
-        inserted += crate::on_backend!(conn, c => diesel::insert_into(jwt_token_user_connection::table)
-            .values(chunk)
-            .on_conflict((jwt_token_user_connection::user_id, jwt_token_user_connection::token_id))
-            .do_nothing()
-            .execute(c))?;
-    }
+    insert_rows!(
+        conn,
+        jwt_token_user_connection::table,
+        (
+            jwt_token_user_connection::user_id,
+            jwt_token_user_connection::token_id
+        ),
+        &rows[..],
+        inserted
+    );
     for chunk in without_user.chunks(INSERT_CHUNK) {
         diesel::update(
             jwt_token::table
