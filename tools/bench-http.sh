@@ -31,6 +31,7 @@ SCALE=0
 [ "${1:-}" = --scale ] && SCALE=1
 source tools/bench-lib.sh
 source tools/bench-preload.sh
+source tools/refresh-lua.sh
 
 baseline_bin=
 if [ "$ALG" = HS256 ]; then
@@ -86,17 +87,7 @@ if [ "$(wc -l <"$work/refresh.txt")" -ne "$LOGINS" ]; then
   echo "not every login answered with a refresh token" >&2
   exit 1
 fi
-{
-  echo 'local tokens, n, i = {}, 0, 0'
-  echo "for line in io.lines(\"$work/refresh.txt\") do n = n + 1; tokens[n] = line end"
-  echo 'wrk.method = "POST"'
-  echo 'wrk.headers["Content-Type"] = "application/json"'
-  echo "wrk.headers[\"User-Agent\"] = \"$UA\""
-  echo 'request = function()'
-  echo '  i = i % n + 1'
-  echo '  return wrk.format(nil, nil, nil, "{\"refresh\":\"" .. tokens[i] .. "\"}")'
-  echo 'end'
-} >"$work/refresh.lua"
+write_refresh_lua "$work/refresh.lua" "$work/refresh.txt" "$UA"
 rss_after_logins=$(rss_now)
 post_lua "$work/verify.lua" "'{\"token\":\"$access\"}'"
 post_lua "$work/obtain.lua" "'$LOGIN'"

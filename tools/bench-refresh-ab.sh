@@ -22,6 +22,7 @@ PAIRS=${PAIRS:-2}
 LOGINS=${LOGINS:-300}
 BACKEND=${BACKEND:-sqlite}
 UA='Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36'
+source tools/refresh-lua.sh
 LOGIN='{"username":"alice","password":"wonderland-42"}'
 command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null
 [ "$BACKEND" = sqlite ] || [ -n "${DATABASE_URL:-}" ] || { echo "BACKEND=postgres needs DATABASE_URL" >&2; exit 2; }
@@ -38,17 +39,7 @@ trap cleanup EXIT
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$work/key"
 chmod 600 "$work/key"
 export JWT__TOKENS__SIGNING_KEY_FILE=$work/key RUST_LOG=warn
-{
-  echo 'local tokens, n, i = {}, 0, 0'
-  echo "for line in io.lines(\"$work/refresh.txt\") do n = n + 1; tokens[n] = line end"
-  echo 'wrk.method = "POST"'
-  echo 'wrk.headers["Content-Type"] = "application/json"'
-  echo "wrk.headers[\"User-Agent\"] = \"$UA\""
-  echo 'request = function()'
-  echo '  i = i % n + 1'
-  echo '  return wrk.format(nil, nil, nil, "{\"refresh\":\"" .. tokens[i] .. "\"}")'
-  echo 'end'
-} >"$work/refresh.lua"
+write_refresh_lua "$work/refresh.lua" "$work/refresh.txt" "$UA"
 
 run() { # BIN: one measure on a fresh database
   local bin=$1 base out t0 t1 w0 w1 n
