@@ -29,35 +29,40 @@ pub(crate) use registration::{connect_user, register};
 /// Rows per `INSERT`: 12 columns each stays under SQLite's 32 766 binds.
 pub(crate) const INSERT_CHUNK: usize = 1_000;
 
+/// `INSERT INTO $table VALUES $values ON CONFLICT ($target) DO NOTHING`,
+/// executed: how many rows were new.
+macro_rules! insert_values {
+    ($conn:expr, $table:expr, $target:expr, $values:expr) => {
+        crate::on_backend!($conn, c => diesel::insert_into($table)
+            .values($values)
+            .on_conflict($target)
+            .do_nothing()
+            .execute(c))
+    };
+}
+pub(crate) use insert_values;
+
 /// Inserts `$rows` (a slice) into `$table`, doing nothing on a conflict
-/// over `$target`, and adds how many rows were new to `$inserted`. One
-/// statement for up to three rows (a login's or a refresh's) through a
-/// fixed-size array, which Diesel keeps prepared per connection (a
-/// statement of a `Vec`'s rows is prepared anew each time); chunks of
-/// [`INSERT_CHUNK`] beyond.
+/// over `$target`: how many rows were new (`?` inside). One statement for
+/// up to three rows (a login's or a refresh's) through a fixed-size array,
+/// which Diesel keeps prepared per connection (a statement of a `Vec`'s
+/// rows is prepared anew each time); chunks of [`INSERT_CHUNK`] beyond.
 macro_rules! insert_rows {
-    ($conn:expr, $table:expr, $target:expr, $rows:expr, $inserted:ident) => {{
+    ($conn:expr, $table:expr, $target:expr, $rows:expr) => {{
         let rows = $rows;
-        macro_rules! insert {
-                ($values:expr) => {
-                    $inserted += crate::on_backend!($conn, c => diesel::insert_into($table)
-                        .values($values)
-                        .on_conflict($target)
-                        .do_nothing()
-                        .execute(c))?
-                };
-            }
+        let mut inserted = 0;
         if let Ok(one) = <&[_; 1]>::try_from(rows) {
-            insert!(one);
+            inserted += insert_values!($conn, $table, $target, one)?;
         } else if let Ok(two) = <&[_; 2]>::try_from(rows) {
-            insert!(two);
+            inserted += insert_values!($conn, $table, $target, two)?;
         } else if let Ok(three) = <&[_; 3]>::try_from(rows) {
-            insert!(three);
+            inserted += insert_values!($conn, $table, $target, three)?;
         } else {
             for chunk in rows.chunks(crate::token_manager::INSERT_CHUNK) {
-                insert!(chunk);
+                inserted += insert_values!($conn, $table, $target, chunk)?;
             }
         }
+        inserted
     }};
 }
 pub(crate) use insert_rows;

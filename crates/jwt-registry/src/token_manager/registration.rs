@@ -9,7 +9,7 @@ use diesel::prelude::*;
 
 use super::logins::{cap_access_tokens, relink};
 use super::stored::{Named, find_locked};
-use super::{INSERT_CHUNK, insert_rows};
+use super::{INSERT_CHUNK, insert_rows, insert_values};
 use crate::db::{DbConnection, DbError};
 use crate::expiry::{self, Revoked, Rules};
 use crate::models::{NewConnection, NewToken};
@@ -197,8 +197,7 @@ pub(crate) fn register(
             }
         })
         .collect();
-    let mut inserted = 0;
-    insert_rows!(conn, jwt_token::table, jwt_token::jti, &rows[..], inserted);
+    let inserted = insert_rows!(conn, jwt_token::table, jwt_token::jti, &rows[..]);
     if inserted != rows.len() {
         return Err(DbError::Conflict);
     }
@@ -308,16 +307,14 @@ pub(crate) fn connect_user(
             updated_at: now,
         })
         .collect();
-    let mut inserted = 0;
-    insert_rows!(
+    let inserted = insert_rows!(
         conn,
         jwt_token_user_connection::table,
         (
             jwt_token_user_connection::user_id,
             jwt_token_user_connection::token_id
         ),
-        &rows[..],
-        inserted
+        &rows[..]
     );
     for chunk in without_user.chunks(INSERT_CHUNK) {
         diesel::update(
