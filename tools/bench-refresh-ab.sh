@@ -41,7 +41,9 @@ chmod 600 "$work/key"
 export JWT__TOKENS__SIGNING_KEY_FILE=$work/key RUST_LOG=warn
 write_refresh_lua "$work/refresh.lua" "$work/refresh.txt" "$UA"
 
-run() { # BIN: one measure on a fresh database
+row=
+run() { # BIN: one measure on a fresh database, into $row (not in a
+  # subshell: a failure stops the script, and the trap stops the server)
   local bin=$1 base out t0 t1 w0 w1 n
   rm -rf "$work/run" && mkdir "$work/run"
   if [ "$BACKEND" != sqlite ]; then
@@ -58,21 +60,27 @@ run() { # BIN: one measure on a fresh database
   # One write per answer, so that parallel answers never interleave.
   seq "$LOGINS" | xargs -P 4 -I{} sh -c 'out=$(curl -sS -X POST -H "Content-Type: application/json" -d "$LOGIN" "$base/api/v1/auth/token/obtain/"); printf "%s\n" "$out"' \
     | python3 -c 'import json, sys; [print(json.loads(l)["refresh"]) for l in sys.stdin if l.strip()]' >"$work/refresh.txt"
+  if [ "$(wc -l <"$work/refresh.txt")" -ne "$LOGINS" ]; then
+    echo "not every login answered with a refresh token" >&2
+    exit 1
+  fi
   t0=$(awk '{print $14 + $15}' "/proc/$pid/stat"); w0=$(awk '/^wchar/ {print $2}' "/proc/$pid/io")
   out=$(wrk -t2 -c"$CONNS" -d"$DUR" --latency -s "$work/refresh.lua" "$base/api/v1/auth/token/refresh/")
   t1=$(awk '{print $14 + $15}' "/proc/$pid/stat"); w1=$(awk '/^wchar/ {print $2}' "/proc/$pid/io")
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
   if echo "$out" | grep -q Non-2xx; then echo "$out" >&2; echo "non-2xx answers" >&2; exit 1; fi
   n=$(echo "$out" | awk '/requests in/ {print $1}')
-  printf '%s | %s | %s | %d | %d |\n' \
+  row=$(printf '%s | %s | %s | %d | %d |' \
     "$(echo "$out" | awk '/^Requests\/sec:/ {print $2}')" \
     "$(echo "$out" | awk '$1 == "99%" {print $2}')" \
-    "$BACKEND" "$(( (t1 - t0) * 1000000 / $(getconf CLK_TCK) / n ))" "$(( (w1 - w0) / n ))"
+    "$BACKEND" "$(( (t1 - t0) * 1000000 / $(getconf CLK_TCK) / n ))" "$(( (w1 - w0) / n ))")
 }
 
 echo "| binary | req/s | p99 | backend | CPU µs/request | bytes written/request |"
 echo "| --- | ---: | ---: | --- | ---: | ---: |"
 for _ in $(seq "$PAIRS"); do
-  echo "| old | $(run "$old")"
-  echo "| new | $(run "$new")"
+  run "$old"
+  echo "| old | $row"
+  run "$new"
+  echo "| new | $row"
 done
