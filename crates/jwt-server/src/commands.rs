@@ -154,9 +154,6 @@ fn read_password() -> Result<String, CliError> {
     Ok(input)
 }
 
-/// Blocking threads per worker (see `serve`).
-const BLOCKING_THREADS: usize = 32;
-
 pub fn user_deactivate(settings: &Settings, name: &str) -> Result<(), CliError> {
     let (registry, _) = open_registry(settings, false)?;
     if Users::new(registry.database().clone()).deactivate(name)? {
@@ -270,6 +267,9 @@ fn table<const N: usize>(rows: &[[String; N]]) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// Blocking threads per worker (see `serve`).
+const BLOCKING_THREADS: usize = 32;
 
 pub fn serve(mut settings: Settings, bind: Option<String>) -> Result<(), CliError> {
     let url = database_url(&settings)?;
