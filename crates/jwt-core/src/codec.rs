@@ -8,7 +8,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::ser::{Serialize, SerializeMap, Serializer};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::Algorithm;
 use crate::claims::Claims;
@@ -17,6 +17,8 @@ use crate::keys::SigningKey;
 
 /// The three parts of a compact token.
 pub(crate) struct Parts<'a> {
+    /// The encoded header.
+    pub(crate) header: &'a str,
     /// `header.payload`, the signed bytes.
     pub(crate) signing_input: &'a str,
     pub(crate) payload: &'a str,
@@ -26,11 +28,12 @@ pub(crate) struct Parts<'a> {
 pub(crate) fn split(token: &str) -> Result<Parts<'_>, Error> {
     let malformed = || Error::malformed("not three base64url parts");
     let (signing_input, signature) = token.rsplit_once('.').ok_or_else(malformed)?;
-    let (_header, payload) = signing_input.split_once('.').ok_or_else(malformed)?;
+    let (header, payload) = signing_input.split_once('.').ok_or_else(malformed)?;
     if payload.contains('.') {
         return Err(malformed());
     }
     Ok(Parts {
+        header,
         signing_input,
         payload,
         signature,
@@ -78,11 +81,11 @@ fn header_error(token: &str) -> Error {
     }
 }
 
-pub(crate) fn decode_payload(encoded: &str) -> Result<Map<String, Value>, Error> {
-    let bytes = URL_SAFE_NO_PAD
+/// The payload's JSON text (read by [`Picked`](crate::picked::Picked)).
+pub(crate) fn decode_payload(encoded: &str) -> Result<Vec<u8>, Error> {
+    URL_SAFE_NO_PAD
         .decode(encoded)
-        .map_err(|_| Error::malformed("payload is not base64url"))?;
-    serde_json::from_slice(&bytes).map_err(|_| Error::malformed("payload is not a JSON object"))
+        .map_err(|_| Error::malformed("payload is not base64url"))
 }
 
 /// Signs `claims` with `key`. `aud` and `iss` are set when configured, as

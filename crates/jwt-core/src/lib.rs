@@ -73,6 +73,7 @@ mod codec;
 mod duration;
 mod error;
 mod keys;
+mod picked;
 mod rejection;
 mod request_info;
 mod secret;

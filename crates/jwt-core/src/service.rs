@@ -3,15 +3,18 @@
 use std::fmt;
 use std::sync::Arc;
 
+use serde_json::Value;
+
 use crate::claims::{Claims, UserId};
 use crate::clock::Clock;
 use crate::codec;
 use crate::error::{Cause, Error};
 use crate::keys::KeySet;
+use crate::picked::Picked;
 use crate::rejection::{Rejection, TypeFailure};
 use crate::token::Token;
 use crate::token_type::TokenType;
-use crate::validation::{self, ClaimNames, Rules};
+use crate::validation::{self, ClaimNames, ClaimSource, Rules};
 
 mod builder;
 
@@ -188,15 +191,9 @@ impl TokenService {
     /// and `alg` select), registered claims with PyJWT's boundaries, `exp`
     /// and id present, then the type.
     pub fn verify(&self, token: &str, expected: &TokenType) -> Result<Token, Error> {
-        let (claims, registered, now) = self.decode(token)?;
-        validation::check_type(&claims, &self.inner.names.token_type, expected)?;
-        Ok(Token::assemble(
-            expected.clone(),
-            claims,
-            registered,
-            &self.inner.names,
-            now,
-        ))
+        let decoded = self.decode(token)?;
+        validation::check_type(&decoded.picked, &self.inner.names.token_type, expected)?;
+        Ok(self.seal_verified(expected.clone(), decoded))
     }
 
     /// Verifies a token as each of `types` in turn and returns it as the
@@ -212,19 +209,12 @@ impl TokenService {
             )
         };
         // Everything but the type is the same for every type: check it once.
-        let (claims, registered, now) = self.decode(token).map_err(|error| every_type(&error))?;
+        let decoded = self.decode(token).map_err(|error| every_type(&error))?;
         let mut failures = Vec::new();
         for token_type in types {
-            match validation::check_type(&claims, &self.inner.names.token_type, token_type) {
-                Ok(()) => {
-                    return Ok(Token::assemble(
-                        token_type.clone(),
-                        claims,
-                        registered,
-                        &self.inner.names,
-                        now,
-                    ));
-                }
+            match validation::check_type(&decoded.picked, &self.inner.names.token_type, token_type)
+            {
+                Ok(()) => return Ok(self.seal_verified(token_type.clone(), decoded)),
                 Err(error) => failures.push(TypeFailure::new(token_type.clone(), error)),
             }
         }
@@ -240,26 +230,25 @@ impl TokenService {
     /// `UntypedToken`): everything but the type claim. The token is returned
     /// as its known type when its type claim names one, else as untyped.
     pub fn verify_untyped(&self, token: &str) -> Result<Token, Error> {
-        let (claims, registered, now) = self.decode(token)?;
-        let token_type = claims
-            .get_str(&self.inner.names.token_type)
+        let decoded = self.decode(token)?;
+        let token_type = decoded
+            .picked
+            .claim(&self.inner.names.token_type)
+            .and_then(Value::as_str)
             .and_then(|name| self.token_type(name))
             .unwrap_or(&self.inner.untyped)
             .clone();
-        Ok(Token::assemble(
-            token_type,
-            claims,
-            registered,
-            &self.inner.names,
-            now,
-        ))
+        Ok(self.seal_verified(token_type, decoded))
     }
 
     /// Signature and every check but the type; `exp` and the id read once.
-    fn decode(&self, token: &str) -> Result<(Claims, (i64, String), i64), Error> {
+    fn decode(&self, token: &str) -> Result<Decoded<'_>, Error> {
         let inner = &*self.inner;
         let parts = codec::split(token)?;
-        let header = codec::decode_header(token)?;
+        let header = match inner.keys.known_header(parts.header) {
+            Some(header) => header,
+            None => codec::decode_header(token)?,
+        };
         let mut tried = false;
         let mut verified = false;
         for key in inner.keys.candidates(header.kid.as_deref()) {
@@ -284,7 +273,9 @@ impl TokenService {
         if !verified {
             return Err(Error::new(Cause::BadSignature, "signature does not match"));
         }
-        let claims = codec::decode_payload(parts.payload)?;
+        let json = codec::decode_payload(parts.payload)?;
+        let picked = Picked::read(&json, &inner.names)
+            .map_err(|_| Error::malformed("payload is not a JSON object"))?;
         let now = inner.clock.unix_seconds();
         let rules = Rules {
             now,
@@ -292,10 +283,25 @@ impl TokenService {
             audience: inner.audience.as_deref(),
             issuer: inner.issuer.as_deref(),
         };
-        validation::check_registered(&claims, rules)?;
-        let claims = Claims::from(claims);
-        let registered = validation::expiry_and_id(&claims, &inner.names)?;
-        Ok((claims, registered, now))
+        validation::check_registered(&picked, rules)?;
+        let registered = validation::expiry_and_id(&picked, &inner.names)?;
+        Ok(Decoded {
+            json,
+            picked,
+            registered,
+            now,
+        })
+    }
+
+    fn seal_verified(&self, token_type: TokenType, decoded: Decoded<'_>) -> Token {
+        Token::verified(
+            token_type,
+            &decoded.picked,
+            decoded.json,
+            decoded.registered,
+            &self.inner.names,
+            decoded.now,
+        )
     }
 
     fn new_claims(&self, token_type: &TokenType, now: i64) -> Claims {
@@ -307,6 +313,16 @@ impl TokenService {
         claims.insert(names.jti.as_str(), new_jti());
         claims
     }
+}
+
+/// A token whose signature and registered claims are checked.
+struct Decoded<'n> {
+    /// The payload's JSON text.
+    json: Vec<u8>,
+    picked: Picked<'n>,
+    /// `exp` and the id.
+    registered: (i64, String),
+    now: i64,
 }
 
 impl fmt::Debug for TokenService {

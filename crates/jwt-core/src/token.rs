@@ -1,11 +1,14 @@
 //! A token: its type and claims, minted here or verified.
 
 use std::fmt;
+use std::sync::OnceLock;
+
+use serde_json::{Map, Value};
 
 use crate::claims::{Claims, UserId};
 use crate::error::Error;
 use crate::token_type::TokenType;
-use crate::validation::{self, ClaimNames};
+use crate::validation::{self, ClaimNames, ClaimSource};
 
 /// A token whose claims are known to be well formed: minted by a
 /// [`TokenService`](crate::TokenService), or verified by one (signature,
@@ -16,9 +19,10 @@ use crate::validation::{self, ClaimNames};
 #[derive(Clone)]
 pub struct Token {
     token_type: TokenType,
-    claims: Claims,
+    claims: ClaimsCell,
     jti: String,
     exp: i64,
+    iat: Option<i64>,
     user_id: Option<UserId>,
     /// The instant the token was minted or verified, in Unix seconds:
     /// simplejwt's `current_time`, the base of derived tokens' `exp`.
@@ -44,20 +48,48 @@ impl Token {
     }
 
     /// Seals claims whose `exp` and id were already read.
-    pub(crate) fn assemble(
+    fn assemble(
         token_type: TokenType,
         claims: Claims,
+        registered: (i64, String),
+        names: &ClaimNames,
+        current_time: i64,
+    ) -> Self {
+        let mut token = Token::read_from(&claims, token_type, registered, names, current_time);
+        token.claims.parsed = OnceLock::from(claims);
+        token
+    }
+
+    /// A verified token: its picked claims, and the payload's JSON text,
+    /// read into [`Claims`] when they are asked for.
+    pub(crate) fn verified(
+        token_type: TokenType,
+        picked: &impl ClaimSource,
+        json: Vec<u8>,
+        registered: (i64, String),
+        names: &ClaimNames,
+        current_time: i64,
+    ) -> Self {
+        let mut token = Token::read_from(picked, token_type, registered, names, current_time);
+        token.claims.json = json.into_boxed_slice();
+        token
+    }
+
+    /// The token's fields from its claims, with no claims kept yet.
+    fn read_from(
+        claims: &impl ClaimSource,
+        token_type: TokenType,
         (exp, jti): (i64, String),
         names: &ClaimNames,
         current_time: i64,
     ) -> Self {
-        let user_id = claims.get(&names.user_id).and_then(UserId::from_claim);
         Token {
             token_type,
-            claims,
+            claims: ClaimsCell::default(),
             jti,
             exp,
-            user_id,
+            iat: claims.claim("iat").and_then(validation::as_seconds),
+            user_id: claims.claim(&names.user_id).and_then(UserId::from_claim),
             current_time,
         }
     }
@@ -70,12 +102,12 @@ impl Token {
 
     /// All claims, in order.
     pub fn claims(&self) -> &Claims {
-        &self.claims
+        self.claims.get()
     }
 
     /// The claims, by value.
     pub fn into_claims(self) -> Claims {
-        self.claims
+        self.claims.into_inner()
     }
 
     /// The token id (the `jti` claim, or the configured id claim).
@@ -90,7 +122,7 @@ impl Token {
 
     /// The issue time, in Unix seconds (the `iat` claim), if a number.
     pub fn issued_at(&self) -> Option<i64> {
-        self.claims.get("iat").and_then(validation::as_seconds)
+        self.iat
     }
 
     /// The user id claim, when it is an integer or a string.
@@ -116,7 +148,37 @@ impl fmt::Debug for Token {
             .field("type", &self.token_type.name())
             .field("jti", &self.jti)
             .field("exp", &self.exp)
-            .field("claims", &self.claims)
+            .field("claims", self.claims())
             .finish()
     }
+}
+
+/// A token's claims: in hand for a minted token; for a verified one, the
+/// payload's JSON text, read on first use (most requests need only the
+/// fields a [`Token`] keeps).
+#[derive(Clone, Default)]
+struct ClaimsCell {
+    parsed: OnceLock<Claims>,
+    json: Box<[u8]>,
+}
+
+impl ClaimsCell {
+    fn get(&self) -> &Claims {
+        self.parsed.get_or_init(|| read_claims(&self.json))
+    }
+
+    fn into_inner(self) -> Claims {
+        match self.parsed.into_inner() {
+            Some(claims) => claims,
+            None => read_claims(&self.json),
+        }
+    }
+}
+
+/// The claims of a payload verification already read: the picking pass
+/// accepts exactly the texts the map accepts, so this does not fail.
+fn read_claims(json: &[u8]) -> Claims {
+    serde_json::from_slice::<Map<String, Value>>(json)
+        .map(Claims::from)
+        .unwrap_or_default()
 }

@@ -10,6 +10,25 @@ use crate::claims::Claims;
 use crate::error::{Cause, Error};
 use crate::token_type::TokenType;
 
+/// Where claims are read from: a token's whole [`Claims`], or the claims
+/// picked from a payload being verified.
+pub(crate) trait ClaimSource {
+    /// The value of a claim.
+    fn claim(&self, name: &str) -> Option<&Value>;
+}
+
+impl ClaimSource for Claims {
+    fn claim(&self, name: &str) -> Option<&Value> {
+        self.get(name)
+    }
+}
+
+impl ClaimSource for Map<String, Value> {
+    fn claim(&self, name: &str) -> Option<&Value> {
+        self.get(name)
+    }
+}
+
 /// The configurable claim names (`[tokens] *_claim`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct ClaimNames {
@@ -46,37 +65,37 @@ pub(crate) fn as_seconds(value: &Value) -> Option<i64> {
 }
 
 /// PyJWT's checks of the registered claims present in the token.
-pub(crate) fn check_registered(claims: &Map<String, Value>, rules: Rules<'_>) -> Result<(), Error> {
-    if let Some(iat) = claims.get("iat") {
+pub(crate) fn check_registered(claims: &impl ClaimSource, rules: Rules<'_>) -> Result<(), Error> {
+    if let Some(iat) = claims.claim("iat") {
         let iat = as_seconds(iat).ok_or(Error::malformed("iat is not a number"))?;
         if iat > rules.now.saturating_add(rules.leeway) {
             return Err(Error::new(Cause::NotYetValid, "iat is in the future"));
         }
     }
-    if let Some(nbf) = claims.get("nbf") {
+    if let Some(nbf) = claims.claim("nbf") {
         let nbf = as_seconds(nbf).ok_or(Error::malformed("nbf is not a number"))?;
         if nbf > rules.now.saturating_add(rules.leeway) {
             return Err(Error::new(Cause::NotYetValid, "not valid yet (nbf)"));
         }
     }
-    if let Some(exp) = claims.get("exp") {
+    if let Some(exp) = claims.claim("exp") {
         let exp = as_seconds(exp).ok_or(Error::malformed("exp is not a number"))?;
         if exp <= rules.now.saturating_sub(rules.leeway) {
             return Err(Error::new(Cause::Expired, "expired"));
         }
     }
     if let Some(issuer) = rules.issuer {
-        match claims.get("iss") {
+        match claims.claim("iss") {
             None => return Err(Error::new(Cause::WrongIssuer, "no iss claim")),
             Some(Value::String(iss)) if iss == issuer => {}
             Some(_) => return Err(Error::new(Cause::WrongIssuer, "wrong issuer")),
         }
     }
-    check_audience(claims.get("aud"), rules.audience)?;
-    if claims.get("sub").is_some_and(|sub| !sub.is_string()) {
+    check_audience(claims.claim("aud"), rules.audience)?;
+    if claims.claim("sub").is_some_and(|sub| !sub.is_string()) {
         return Err(Error::malformed("sub is not a string"));
     }
-    if claims.get("jti").is_some_and(|jti| !jti.is_string()) {
+    if claims.claim("jti").is_some_and(|jti| !jti.is_string()) {
         return Err(Error::malformed("jti is not a string"));
     }
     Ok(())
@@ -120,13 +139,16 @@ fn is_truthy(value: &Value) -> bool {
 
 /// simplejwt's `check_exp` and id check: `exp` and the id claim must be
 /// present. Returns them (the id must be a string).
-pub(crate) fn expiry_and_id(claims: &Claims, names: &ClaimNames) -> Result<(i64, String), Error> {
+pub(crate) fn expiry_and_id(
+    claims: &impl ClaimSource,
+    names: &ClaimNames,
+) -> Result<(i64, String), Error> {
     let exp = claims
-        .get("exp")
+        .claim("exp")
         .ok_or(Error::new(Cause::MissingExpiry, "no exp claim"))?;
     let exp = as_seconds(exp).ok_or(Error::malformed("exp is not a number"))?;
     let jti = claims
-        .get(&names.jti)
+        .claim(&names.jti)
         .ok_or(Error::new(Cause::MissingId, "no id claim"))?;
     let jti = jti
         .as_str()
@@ -136,11 +158,11 @@ pub(crate) fn expiry_and_id(claims: &Claims, names: &ClaimNames) -> Result<(i64,
 
 /// simplejwt's `verify_token_type`.
 pub(crate) fn check_type(
-    claims: &Claims,
+    claims: &impl ClaimSource,
     type_claim: &str,
     expected: &TokenType,
 ) -> Result<(), Error> {
-    match claims.get(type_claim) {
+    match claims.claim(type_claim) {
         None => Err(Error::new(Cause::MissingType, "no type claim")),
         Some(Value::String(name)) if name == expected.name() => Ok(()),
         Some(_) => Err(Error::new(Cause::WrongType, "another token type")),

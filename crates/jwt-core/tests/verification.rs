@@ -28,6 +28,39 @@ fn a_forged_but_correct_token_is_accepted() {
 }
 
 #[test]
+fn a_header_written_another_way_reads_the_same() {
+    // The service's own header is recognised byte for byte; any other
+    // spelling of it is parsed, with the same outcome.
+    let tokens = peer_service();
+    let payload = access_payload(|claims| {
+        claims.insert("role".into(), json!("editor"));
+    });
+    for header in [
+        HS256_HEADER,
+        r#"{"typ":"JWT","alg":"HS256"}"#,
+        r#"{ "alg": "HS256" }"#,
+        r#"{"alg":"HS256","typ":"JWT","x":[1]}"#,
+    ] {
+        let token = forge_hs256(header, &payload, PEER_KEY.as_bytes());
+        let verified = tokens
+            .verify(&token, tokens.access_type())
+            .unwrap_or_else(|err| panic!("{header}: {err}"));
+        assert_eq!(
+            verified.claims().get_str("role"),
+            Some("editor"),
+            "{header}"
+        );
+        assert_eq!(verified.user_id(), Some(&1.into()), "{header}");
+    }
+    let wrong_alg = forge_hs256(
+        r#"{"typ":"JWT","alg":"HS512"}"#,
+        &payload,
+        PEER_KEY.as_bytes(),
+    );
+    assert_eq!(kind_of(&tokens, &wrong_alg), ErrorKind::Invalid);
+}
+
+#[test]
 fn alg_none_is_refused() {
     let tokens = peer_service();
     let unsigned = format!(

@@ -1,6 +1,8 @@
 //! The current key and the older ones still accepted during a rotation.
 
+use super::signing::encode_header;
 use super::{KeyError, SigningKey, VerifyingKey};
+use crate::codec::Header;
 
 /// The keys of a [`TokenService`](crate::TokenService): the current signing
 /// key (absent for a verify-only service) and every key tokens are checked
@@ -14,6 +16,10 @@ use super::{KeyError, SigningKey, VerifyingKey};
 pub struct KeySet {
     signing: Option<SigningKey>,
     verifying: Vec<VerifyingKey>,
+    /// The encoded header this service writes for each verifying key, in
+    /// the same order: a token that carries one byte for byte needs no
+    /// header parsing.
+    headers: Vec<String>,
     any_without_kid: bool,
 }
 
@@ -32,6 +38,7 @@ impl KeySet {
         KeySet {
             signing: None,
             any_without_kid: current.kid().is_none(),
+            headers: vec![encode_header(current.algorithm(), current.kid())],
             verifying: vec![current],
         }
     }
@@ -45,6 +52,7 @@ impl KeySet {
             return Err(KeyError::DuplicateKid(kid.to_owned()));
         }
         self.any_without_kid |= key.kid().is_none();
+        self.headers.push(encode_header(key.algorithm(), key.kid()));
         self.verifying.push(key);
         Ok(self)
     }
@@ -82,6 +90,17 @@ impl KeySet {
         &self.verifying
     }
 
+    /// The header an encoded header reads as, when it is one this service
+    /// writes itself (the same bytes read the same way every time).
+    pub(crate) fn known_header(&self, encoded: &str) -> Option<Header> {
+        let index = self.headers.iter().position(|known| known == encoded)?;
+        let key = &self.verifying[index];
+        Some(Header {
+            alg: key.algorithm(),
+            kid: key.kid().map(str::to_owned),
+        })
+    }
+
     /// The keys a token with this `kid` header may be checked with.
     pub(crate) fn candidates<'a>(
         &'a self,
@@ -97,5 +116,45 @@ impl KeySet {
                 None => key.kid().is_none(),
             })
             .map(|(_, key)| key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+    use super::*;
+    use crate::Algorithm;
+
+    #[test]
+    fn the_headers_it_writes_are_known_and_no_others() {
+        let signing = SigningKey::from_secret(Algorithm::HS256, &[b'n'; 32])
+            .expect("a secret")
+            .with_kid("new");
+        let old = VerifyingKey::from_secret(Algorithm::HS512, &[b'o'; 64])
+            .expect("a secret")
+            .with_kid("old");
+        let own = signing.encoded_header().to_owned();
+        let set = KeySet::new(signing)
+            .with_verifying_key(old)
+            .expect("unique kids");
+        let known = |encoded: &str| {
+            set.known_header(encoded)
+                .map(|header| (header.alg, header.kid))
+        };
+        assert_eq!(
+            known(&own),
+            Some((Algorithm::HS256, Some("new".to_owned())))
+        );
+        assert_eq!(
+            known(&encode_header(Algorithm::HS512, Some("old"))),
+            Some((Algorithm::HS512, Some("old".to_owned())))
+        );
+        // The same fields spelled otherwise are left to the parser.
+        let reordered = URL_SAFE_NO_PAD.encode(r#"{"typ":"JWT","alg":"HS256","kid":"new"}"#);
+        assert_eq!(known(&reordered), None);
+        assert_eq!(known(&encode_header(Algorithm::HS256, None)), None);
+        assert_eq!(known(&encode_header(Algorithm::HS256, Some("old"))), None);
     }
 }

@@ -175,7 +175,7 @@ impl fmt::Debug for SigningKey {
 /// `{"alg":..,"kid":..,"typ":"JWT"}` in base64url: the keys sorted, as PyJWT
 /// writes them, so headers are byte-identical to the Django package's
 /// (jsonwebtoken writes `typ` first).
-fn encode_header(algorithm: Algorithm, kid: Option<&str>) -> String {
+pub(super) fn encode_header(algorithm: Algorithm, kid: Option<&str>) -> String {
     let json = match kid {
         Some(kid) => {
             let kid = serde_json::Value::from(kid);
