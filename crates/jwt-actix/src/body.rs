@@ -2,6 +2,8 @@
 //! order of docs/http-api.md (content type, then size, then parsing), with
 //! DRF's field rules.
 
+use std::borrow::Cow;
+
 use actix_web::HttpRequest;
 use actix_web::http::header;
 use actix_web::web::{Bytes, BytesMut, Payload};
@@ -55,19 +57,17 @@ impl RequestData {
         let format = match req.headers().get(header::CONTENT_TYPE) {
             None => None,
             Some(value) => {
-                let text = String::from_utf8_lossy(value.as_bytes());
-                let essence = text
-                    .split(';')
-                    .next()
-                    .unwrap_or_default()
-                    .trim()
-                    .to_ascii_lowercase();
-                match essence.as_str() {
-                    "application/json" => Some(Format::Json),
-                    "application/x-www-form-urlencoded" if forms == Forms::Accepted => {
-                        Some(Format::Form)
-                    }
-                    _ => return Err(Fault::unsupported_media_type(&text)),
+                let essence = value.as_bytes().split(|&byte| byte == b';').next();
+                let essence = essence.unwrap_or_default().trim_ascii();
+                if essence.eq_ignore_ascii_case(b"application/json") {
+                    Some(Format::Json)
+                } else if forms == Forms::Accepted
+                    && essence.eq_ignore_ascii_case(b"application/x-www-form-urlencoded")
+                {
+                    Some(Format::Form)
+                } else {
+                    let text = String::from_utf8_lossy(value.as_bytes());
+                    return Err(Fault::unsupported_media_type(&text));
                 }
             }
         };
@@ -135,17 +135,28 @@ fn declared_length(req: &HttpRequest) -> Option<u64> {
         .and_then(|value| value.trim().parse::<u64>().ok())
 }
 
-/// The whole body, or `None` once it passes `limit` bytes.
+/// The whole body, or `None` once it passes `limit` bytes. A body that
+/// comes in one chunk (the usual small JSON body) is not copied.
 async fn read_limited(payload: &mut Payload, limit: usize) -> Result<Option<Bytes>, &'static str> {
+    let mut first: Option<Bytes> = None;
     let mut body = BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|_| "the body could not be read")?;
-        if body.len() + chunk.len() > limit {
+        let so_far = first.as_ref().map_or(0, Bytes::len) + body.len();
+        if so_far + chunk.len() > limit {
             return Ok(None);
         }
-        body.extend_from_slice(&chunk);
+        match first.take() {
+            None if body.is_empty() => first = Some(chunk),
+            earlier => {
+                if let Some(earlier) = earlier {
+                    body.extend_from_slice(&earlier);
+                }
+                body.extend_from_slice(&chunk);
+            }
+        }
     }
-    Ok(Some(body.freeze()))
+    Ok(Some(first.unwrap_or_else(|| body.freeze())))
 }
 
 /// Whether a string field is trimmed (DRF's `trim_whitespace`).
@@ -183,14 +194,14 @@ impl<'a> FieldReader<'a> {
         let result = match self.data.get(name) {
             None => Err(FieldError::Required),
             Some(Value::Null) => Err(FieldError::Null),
-            Some(Value::String(text)) => Ok(text.clone()),
-            Some(Value::Number(number)) => Ok(number.to_string()),
+            Some(Value::String(text)) => Ok(text.as_str().into()),
+            Some(Value::Number(number)) => Ok(number.to_string().into()),
             Some(_) => Err(FieldError::NotAString),
         }
-        .and_then(|text| {
+        .and_then(|text: Cow<'_, str>| {
             let text = match trim {
                 Trim::Yes => text.trim().to_owned(),
-                Trim::No => text,
+                Trim::No => text.into_owned(),
             };
             if text.is_empty() {
                 Err(FieldError::Blank)
@@ -280,5 +291,48 @@ impl<'a> FieldReader<'a> {
     pub fn finish_with<T>(self, values: Option<T>) -> Result<T, Fault> {
         self.finish()?;
         values.ok_or(Fault::of(Failure::Internal))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::FromRequest;
+    use actix_web::error::PayloadError;
+    use actix_web::test::TestRequest;
+    use futures_util::stream;
+
+    use super::*;
+
+    /// `read_limited` over a body that arrives in these chunks.
+    async fn read(chunks: &[&'static [u8]], limit: usize) -> Option<Bytes> {
+        let (req, _) = TestRequest::default().to_http_parts();
+        let chunks: Vec<Result<Bytes, PayloadError>> = chunks
+            .iter()
+            .map(|chunk| Ok(Bytes::from_static(chunk)))
+            .collect();
+        let stream: actix_http::BoxedPayloadStream = Box::pin(stream::iter(chunks));
+        let mut inner = actix_web::dev::Payload::from(stream);
+        let mut payload = Payload::from_request(&req, &mut inner)
+            .await
+            .expect("a payload");
+        read_limited(&mut payload, limit).await.expect("readable")
+    }
+
+    #[actix_web::test]
+    async fn a_body_in_one_chunk_or_many_is_read_whole_up_to_the_limit() {
+        let whole = |bytes: &'static [u8]| Some(Bytes::from_static(bytes));
+        assert_eq!(read(&[br#"{"a":1}"#], 100).await, whole(br#"{"a":1}"#));
+        assert_eq!(
+            read(&[br#"{"a""#, b":1", b"}"], 100).await,
+            whole(br#"{"a":1}"#)
+        );
+        assert_eq!(read(&[b"", b"abc"], 100).await, whole(b"abc"));
+        assert_eq!(read(&[b"abc", b""], 100).await, whole(b"abc"));
+        assert_eq!(read(&[], 100).await, whole(b""));
+        assert_eq!(read(&[b"abcd"], 4).await, whole(b"abcd"));
+        assert_eq!(read(&[b"ab", b"cd"], 4).await, whole(b"abcd"));
+        assert_eq!(read(&[b"abcde"], 4).await, None);
+        assert_eq!(read(&[b"ab", b"cd", b"e"], 4).await, None);
+        assert_eq!(read(&[b"abcd", b"e"], 4).await, None);
     }
 }

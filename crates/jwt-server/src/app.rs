@@ -6,6 +6,7 @@ use jwt_actix::{
     ApiError, Authenticated, Failure, Fault, JwtAuth, backend_failure, blocking, protected_resource,
 };
 use jwt_registry::db::Database;
+use serde::Serialize;
 use serde_json::json;
 
 use crate::users::{DemoUser, DemoUserStore};
@@ -41,8 +42,19 @@ pub fn app(
         .default_service(web::to(not_found))
 }
 
+/// The body of `/me/`.
+#[derive(Serialize)]
+struct Me<'a> {
+    id: i64,
+    username: &'a str,
+}
+
 async fn me(auth: Authenticated<DemoUser>) -> HttpResponse {
-    HttpResponse::Ok().json(json!({"id": auth.user().id, "username": auth.user().username}))
+    let user = auth.user();
+    HttpResponse::Ok().json(Me {
+        id: user.id,
+        username: &user.username,
+    })
 }
 
 async fn healthz(

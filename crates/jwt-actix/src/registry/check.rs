@@ -1,7 +1,7 @@
 //! Every verified token is checked against the registry.
 
 use futures_util::future::LocalBoxFuture;
-use jwt_core::Token;
+use jwt_core::{Token, UserId};
 use jwt_registry::{Admission, Gate, Presented, Registry, UserChange};
 
 use super::calls::presented_job;
@@ -27,10 +27,14 @@ impl TokenCheck for RegistryCheck {
                 CheckPoint::Protected => Gate::Protected,
                 CheckPoint::Refresh | CheckPoint::Verify => Gate::TokenView,
             };
-            let user = token.user_id().map(ToString::to_string);
+            let mut digits = itoa::Buffer::new();
+            let user = token.user_id().map(|id| match id {
+                UserId::Int(id) => digits.format(*id),
+                UserId::Str(id) => id.as_str(),
+            });
             let presented = Presented {
                 jti: token.jti(),
-                user_id: user.as_deref(),
+                user_id: user,
                 issued_at: token.issued_at(),
             };
             // From the cached list, awaited without blocking; off the

@@ -1,8 +1,8 @@
 //! `POST verify/`: is this token (of any type) valid?
 
+use actix_web::http::header::ContentType;
 use actix_web::web::Payload;
 use actix_web::{HttpRequest, HttpResponse};
-use serde_json::json;
 
 use crate::check::CheckPoint;
 use crate::error::ApiError;
@@ -34,5 +34,7 @@ async fn verified<S: UserStore>(
         .verify_untyped(&raw)
         .map_err(|err| Fault::token(&err))?;
     jwt.check_token(&token, CheckPoint::Verify).await?;
-    Ok(HttpResponse::Ok().json(json!({})))
+    Ok(HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .body("{}"))
 }
