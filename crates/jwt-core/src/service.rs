@@ -342,8 +342,11 @@ fn expiry(now: i64, token_type: &TokenType) -> i64 {
     now.saturating_add(lifetime)
 }
 
-/// 32 lowercase hex characters: a version-4 UUID without dashes, as
-/// simplejwt's `uuid4().hex`.
+/// 32 lowercase hex characters, as simplejwt's `uuid4().hex`, but of a
+/// version-7 UUID: it begins with the minting time (in milliseconds, which
+/// `iat` tells to the second anyway) and ends with 74 random bits, so that
+/// the registry's index of `jti`s grows at its end instead of at a random
+/// page per token.
 fn new_jti() -> String {
-    uuid::Uuid::new_v4().simple().to_string()
+    uuid::Uuid::now_v7().simple().to_string()
 }

@@ -6,7 +6,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, TimeZone, Timelike, Utc};
+use chrono::{DateTime, Datelike, TimeZone, Timelike, Utc};
 use diesel::deserialize::{self, FromSql, FromSqlRow};
 use diesel::expression::AsExpression;
 use diesel::serialize::{self, IsNull, Output, ToSql};
@@ -126,7 +126,32 @@ impl Moment {
 
     /// The SQLite text form: `YYYY-MM-DD HH:MM:SS.ffffff`.
     pub fn to_sqlite_text(self) -> String {
-        self.0.format("%Y-%m-%d %H:%M:%S%.6f").to_string()
+        let (date, time) = (self.0.date_naive(), self.0.time());
+        let year = u32::try_from(date.year()).ok().filter(|year| *year <= 9999);
+        let (Some(year), false) = (year, time.nanosecond() >= 1_000_000_000) else {
+            // Years outside 0..=9999 (the MIN_UTC / MAX_UTC sentinels) and
+            // leap seconds: chrono's own spelling, as they always had.
+            return self.0.format("%Y-%m-%d %H:%M:%S%.6f").to_string();
+        };
+        // The same text as that format, without parsing it on every row.
+        let mut text = String::with_capacity(26);
+        let mut push = |value: u32, digits: u32, after: Option<char>| {
+            for place in (0..digits).rev() {
+                let digit = value / 10_u32.pow(place) % 10;
+                text.push(char::from(b'0' + digit as u8));
+            }
+            if let Some(after) = after {
+                text.push(after);
+            }
+        };
+        push(year, 4, Some('-'));
+        push(date.month(), 2, Some('-'));
+        push(date.day(), 2, Some(' '));
+        push(time.hour(), 2, Some(':'));
+        push(time.minute(), 2, Some(':'));
+        push(time.second(), 2, Some('.'));
+        push(time.nanosecond() / 1_000, 6, None);
+        text
     }
 
     /// `by` earlier (the earliest instant there is, rather than overflow).
@@ -298,6 +323,58 @@ mod sqlite {
     impl FromSql<sql::JsonDoc, Sqlite> for JsonDoc {
         fn from_sql(value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
             sqlite_text(value).map(JsonDoc)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::*;
+
+    #[test]
+    fn sqlite_text_is_chrono_s_spelling_of_the_format() {
+        let chrono_text =
+            |moment: DateTime<Utc>| moment.format("%Y-%m-%d %H:%M:%S%.6f").to_string();
+        let at = |y, mo, d, h, mi, s, nanos| {
+            NaiveDate::from_ymd_opt(y, mo, d)
+                .and_then(|date| date.and_hms_nano_opt(h, mi, s, nanos))
+                .map(|naive| naive.and_utc())
+                .expect("a valid instant")
+        };
+        let mut moments = vec![
+            DateTime::<Utc>::MIN_UTC,
+            DateTime::<Utc>::MAX_UTC,
+            DateTime::<Utc>::UNIX_EPOCH,
+            at(0, 1, 1, 0, 0, 0, 0),
+            at(7, 3, 4, 5, 6, 7, 8_000),
+            at(999, 12, 31, 23, 59, 59, 999_999_999),
+            at(2026, 12, 2, 21, 33, 45, 123_456_789),
+            at(9999, 12, 31, 23, 59, 59, 999_999_000),
+            at(10_000, 1, 1, 0, 0, 0, 0),
+            at(-1, 6, 15, 12, 0, 0, 0),
+            at(2016, 12, 31, 23, 59, 59, 1_500_000_000),
+        ];
+        // A spread of ordinary instants, microsecond digits included.
+        let mut seconds = 0_i64;
+        for step in 0..2_000_i64 {
+            seconds = seconds
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(step)
+                % 4_000_000_000;
+            let micros = (step * 7_919) % 1_000_000;
+            moments.extend(
+                Utc.timestamp_opt(seconds.abs(), (micros * 1_000) as u32)
+                    .single(),
+            );
+        }
+        for moment in moments {
+            assert_eq!(
+                Moment(moment).to_sqlite_text(),
+                chrono_text(moment),
+                "{moment:?}"
+            );
         }
     }
 }
