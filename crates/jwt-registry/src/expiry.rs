@@ -25,7 +25,7 @@ mod lock;
 pub(crate) use announce::{CHANNEL, parse_payload};
 pub(crate) use announce::{Change, LogRow, announce, announce_user_changes};
 use lock::lock_scope;
-pub(crate) use lock::{lock, login_key};
+pub(crate) use lock::{lock, login_key, login_key_sql};
 
 /// Live access tokens one login may hold unless the settings say otherwise.
 pub const DEFAULT_ACCESS_CAP: usize = 1_000;

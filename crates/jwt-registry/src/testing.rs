@@ -11,6 +11,7 @@ use diesel::connection::{Instrumentation, InstrumentationEvent};
 use diesel::{Connection, PgConnection, RunQueryDsl};
 
 use crate::db::{DbError, write_transaction};
+use crate::types::RowId;
 use crate::{Context, Registry};
 
 /// A database for one test; dropping it removes it.
@@ -132,6 +133,29 @@ pub fn statements_of(registry: &Registry, context: Context) -> Result<Vec<String
         .map(|seen| seen.clone())
         .unwrap_or_default();
     Ok(seen)
+}
+
+#[derive(diesel::QueryableByName)]
+struct Key {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    key: i64,
+}
+
+/// Each id's login lock key as the registry computes it in Rust (for a
+/// force-expiry) and in SQL (for a registration's one-statement lock), on
+/// the registry's PostgreSQL database: the two must be the same lock.
+pub fn login_keys(registry: &Registry, ids: &[RowId]) -> Result<Vec<(i64, i64)>, DbError> {
+    let mut conn = registry.database().get()?;
+    let mut keys = Vec::new();
+    for id in ids {
+        let sql = format!(
+            "SELECT {} AS key",
+            crate::expiry::login_key_sql(&format!("CAST('{}' AS uuid)", id.0))
+        );
+        let in_sql = diesel::sql_query(sql).get_result::<Key>(&mut *conn)?.key;
+        keys.push((crate::expiry::login_key(*id), in_sql));
+    }
+    Ok(keys)
 }
 
 #[derive(diesel::QueryableByName)]

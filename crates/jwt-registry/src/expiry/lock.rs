@@ -17,6 +17,12 @@ pub(crate) fn login_key(root: RowId) -> i64 {
     i64::from_ne_bytes(((id >> 64) as u64 ^ id as u64).to_ne_bytes())
 }
 
+/// [`login_key`] in PostgreSQL's SQL, of the `uuid` expression `root`.
+pub(crate) fn login_key_sql(root: &str) -> String {
+    let half = |from: u8| format!("('x' || substr(replace(({root})::text, '-', ''), {from}, 16))::bit(64)::bigint");
+    format!("({} # {})", half(1), half(17))
+}
+
 /// On PostgreSQL, takes the transaction's advisory locks on `keys`
 /// (logins), in ascending order. A registration into a login and a
 /// force-expiry of it take the same lock before they look, so one runs

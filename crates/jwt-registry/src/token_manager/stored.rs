@@ -77,9 +77,9 @@ pub(super) fn find_named(
 /// [`find_named`], and on PostgreSQL with the logins of the rows found
 /// locked ([`expiry::lock`]) and read again after the lock: a force-expiry
 /// of one of them either finished before (and is seen) or waits for this
-/// registration (and sees its rows). One statement on SQLite, three (two
-/// reads and the lock) on PostgreSQL when a stored token is named; the
-/// read before the lock only finds the logins, so it counts nothing.
+/// registration (and sees its rows). One statement on SQLite; two on
+/// PostgreSQL when a stored token is named (one that finds the logins and
+/// locks them, then the read), one when none is.
 pub(super) fn find_locked(
     conn: &mut DbConnection,
     jtis: &[&str],
@@ -90,10 +90,13 @@ pub(super) fn find_locked(
     if !conn.is_postgres() {
         return find_named(conn, jtis, count_live, rules, now);
     }
-    let mut locked: Vec<i64> = Vec::new();
+    let mut locked = lock_logins_of(conn, jtis)?;
+    if locked.is_empty() {
+        return Ok(Vec::new());
+    }
     // Bounded: a row moves to another login only by a re-link.
     for _ in 0..3 {
-        let found = find_named(conn, jtis, count_live && !locked.is_empty(), rules, now)?;
+        let found = find_named(conn, jtis, count_live, rules, now)?;
         let keys: Vec<i64> = found
             .iter()
             .map(|row| expiry::login_key(row.root_id.unwrap_or(row.id)))
@@ -106,4 +109,28 @@ pub(super) fn find_locked(
         locked.extend(keys);
     }
     find_named(conn, jtis, count_live, rules, now)
+}
+
+#[derive(QueryableByName)]
+struct Locked {
+    #[diesel(sql_type = BigInt)]
+    key: i64,
+}
+
+/// PostgreSQL: takes the advisory locks of the logins of the stored rows of
+/// `jtis`, in ascending order as [`expiry::lock`] does, in one statement,
+/// and returns their keys (none when no row is stored). The key is
+/// [`expiry::login_key`] computed in SQL: the two halves of the root's id
+/// XORed.
+fn lock_logins_of(conn: &mut DbConnection, jtis: &[&str]) -> Result<Vec<i64>, DbError> {
+    let mut sql = Statement::new(conn);
+    let named = sql.bind_all(jtis.iter().copied());
+    sql.push(&format!(
+        "SELECT key, pg_advisory_xact_lock(key) AS taken FROM (\
+           SELECT DISTINCT {} AS key FROM jwt_token t WHERE t.jti IN ({named}) ORDER BY key\
+         ) logins",
+        expiry::login_key_sql("COALESCE(t.root_id, t.id)")
+    ));
+    let rows: Vec<Locked> = sql.query().load(conn)?;
+    Ok(rows.into_iter().map(|row| row.key).collect())
 }
