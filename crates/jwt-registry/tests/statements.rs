@@ -79,7 +79,10 @@ fn the_registration_s_lock_is_the_force_expiry_s_lock() {
         ids.push(RowId(uuid::Uuid::from_u128(1 << 63)));
         let keys = jwt_registry::testing::login_keys(&registry, &ids).unwrap();
         assert_eq!(keys.len(), ids.len());
-        assert!(keys.iter().any(|(key, _)| *key < 0), "negative keys are covered");
+        assert!(
+            keys.iter().any(|(key, _)| *key < 0),
+            "negative keys are covered"
+        );
         for ((rust, sql), id) in keys.iter().zip(&ids) {
             assert_eq!(rust, sql, "{}", id.0);
         }

@@ -19,7 +19,9 @@ pub(crate) fn login_key(root: RowId) -> i64 {
 
 /// [`login_key`] in PostgreSQL's SQL, of the `uuid` expression `root`.
 pub(crate) fn login_key_sql(root: &str) -> String {
-    let half = |from: u8| format!("('x' || substr(replace(({root})::text, '-', ''), {from}, 16))::bit(64)::bigint");
+    let half = |from: u8| {
+        format!("('x' || substr(replace(({root})::text, '-', ''), {from}, 16))::bit(64)::bigint")
+    };
     format!("({} # {})", half(1), half(17))
 }
 
